@@ -1,0 +1,1 @@
+"""payment-webhooks: the code deployed with the Lambda functions."""

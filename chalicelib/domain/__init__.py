@@ -1,0 +1,1 @@
+"""Pure payment domain: no boto3, no environment, no clock reads (callers pass `now`)."""

@@ -1,0 +1,44 @@
+"""ISO 4217 currencies and their minor units.
+
+Embedded rather than imported from a package because the Lambda package should not carry a
+locale database for one table; `tests/unit/domain/test_currencies.py` checks it against
+pycountry's ISO 4217 list so a typo cannot hide here.
+"""
+from __future__ import annotations
+
+_ZERO_DECIMAL = "BIF CLP DJF GNF ISK JPY KMF KRW PYG RWF UGX UYI VND VUV XAF XOF XPF"
+_THREE_DECIMAL = "BHD IQD JOD KWD LYD OMR TND"
+_FOUR_DECIMAL = "CLF UYW"
+_TWO_DECIMAL = (
+    "AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BMD BND BOB BOV BRL BSD BTN BWP "
+    "BYN BZD CAD CDF CHE CHF CHW CNY COP COU CRC CUC CUP CVE CZK DKK DOP DZD EGP ERN ETB EUR "
+    "FJD FKP GBP GEL GHS GIP GMD GTQ GYD HKD HNL HTG HUF IDR ILS INR IRR JMD KES KGS KHR KPW "
+    "KYD KZT LAK LBP LKR LRD LSL MAD MDL MGA MKD MMK MNT MOP MRU MUR MVR MWK MXN MXV MYR MZN "
+    "NAD NGN NIO NOK NPR NZD PAB PEN PGK PHP PKR PLN QAR RON RSD RUB SAR SBD SCR SDG SEK SGD "
+    "SHP SLE SLL SOS SRD SSP STN SVC SYP SZL THB TJS TMT TOP TRY TTD TWD TZS UAH USD USN UYU "
+    "UZS VED VES WST XCD XCG YER ZAR ZMW ZWG ZWL"
+)
+
+MINOR_UNITS: dict[str, int] = {
+    **{code: 2 for code in _TWO_DECIMAL.split()},
+    **{code: 0 for code in _ZERO_DECIMAL.split()},
+    **{code: 3 for code in _THREE_DECIMAL.split()},
+    **{code: 4 for code in _FOUR_DECIMAL.split()},
+}
+
+
+class UnknownCurrency(ValueError):
+    """A currency code that is not an active ISO 4217 code."""
+
+
+def normalise_currency(code: str) -> str:
+    """Upper-case a provider's currency code (Stripe sends 'usd') and reject unknown ones."""
+    upper = code.strip().upper()
+    if upper not in MINOR_UNITS:
+        raise UnknownCurrency(f"'{code}' is not an ISO 4217 currency code")
+    return upper
+
+
+def minor_units(code: str) -> int:
+    """Digits after the decimal point: 2 for EUR, 0 for JPY, 3 for KWD."""
+    return MINOR_UNITS[normalise_currency(code)]

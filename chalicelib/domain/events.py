@@ -1,0 +1,92 @@
+"""The canonical event every provider's webhook is normalised into."""
+from __future__ import annotations
+
+from datetime import datetime
+from enum import Enum
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from chalicelib.domain.currencies import normalise_currency
+from chalicelib.domain.status import Status
+from chalicelib.domain.timestamps import sortable
+
+
+class Outcome(str, Enum):
+    """What receiving an event did (contract section 1)."""
+
+    APPLIED = "applied"
+    DUPLICATE = "duplicate"
+    STALE = "stale"
+    IGNORED = "ignored"
+
+
+class PaymentFacts(BaseModel):
+    """What one event says about the payment itself; `None` means "this event does not say".
+
+    A refund's or dispute's own amount is never put in `amount`: that field is the payment's."""
+
+    model_config = ConfigDict(frozen=True)
+
+    amount: int | None = Field(default=None, ge=0)
+    currency: str | None = None
+    amount_refunded: int | None = Field(default=None, ge=0)
+    merchant_id: str | None = None
+    customer_id: str | None = None
+    payment_method: str | None = None
+    created_at: datetime | None = None
+    live: bool | None = None
+
+    @field_validator("currency")
+    @classmethod
+    def _iso_4217(cls, value: str | None) -> str | None:
+        return None if value is None else normalise_currency(value)
+
+    def known(self) -> dict[str, object]:
+        """The facts this event actually states, by field name."""
+        return {name: value for name, value in self if value is not None}
+
+
+class CanonicalEvent(BaseModel):
+    """One provider event, normalised.
+
+    `payment_id` is `None` for event types that do not describe a payment (answered
+    `ignored`). `refund_by_amount` marks refund events whose status (refunded or partially
+    refunded) is only known once the payment's amount is: the status is then resolved by
+    the transaction, not by the event."""
+
+    model_config = ConfigDict(frozen=True)
+
+    provider: str
+    event_id: str = Field(min_length=1, max_length=255)
+    type: str
+    occurred_at: datetime
+    payment_id: str | None = Field(default=None, min_length=1, max_length=255)
+    status: Status | None = None
+    refund_by_amount: bool = False
+    facts: PaymentFacts = PaymentFacts()
+
+    @property
+    def describes_payment(self) -> bool:
+        return self.payment_id is not None and self.status is not None
+
+    @property
+    def order_key(self) -> str:
+        """One total order over a transaction's events: provider event time, then status
+        precedence (later status wins a tie), then event id so that no two events tie.
+        Any permutation of the same events therefore folds to the same state."""
+        status = Status.PARTIALLY_REFUNDED if self.refund_by_amount else self.status
+        precedence = status.precedence if status is not None else 0
+        return f"{sortable(self.occurred_at)}|{precedence}|{self.event_id}"
+
+    @property
+    def transaction_ref(self) -> str | None:
+        return f"{self.provider}/{self.payment_id}" if self.describes_payment else None
+
+
+class ParsedEvent(BaseModel):
+    """A canonical event together with the exact bytes to keep for replay."""
+
+    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
+
+    event: CanonicalEvent
+    raw: bytes

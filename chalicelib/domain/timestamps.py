@@ -1,0 +1,36 @@
+"""UTC timestamps: parsing providers' formats and writing the contract's ISO-8601 `Z` form."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+
+class InvalidTimestamp(ValueError):
+    """A timestamp that is not ISO-8601 or epoch seconds."""
+
+
+def from_epoch(seconds: int | float) -> datetime:
+    return datetime.fromtimestamp(seconds, tz=timezone.utc)
+
+
+def parse_iso(text: str) -> datetime:
+    """Parse ISO-8601 with an offset or `Z`; a naive time is refused rather than guessed."""
+    try:
+        parsed = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
+    except (ValueError, AttributeError, TypeError) as exc:
+        raise InvalidTimestamp(f"'{text}' is not an ISO-8601 timestamp") from exc
+    if parsed.tzinfo is None:
+        raise InvalidTimestamp(f"'{text}' has no UTC offset")
+    return parsed.astimezone(timezone.utc)
+
+
+def format_iso(moment: datetime) -> str:
+    """The contract's form: `2026-11-20T10:00:00Z`, with microseconds only when present."""
+    utc = moment.astimezone(timezone.utc)
+    if utc.microsecond:
+        return utc.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return utc.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def sortable(moment: datetime) -> str:
+    """Fixed-width form whose string order is time order (for keys and comparisons)."""
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")

@@ -1,0 +1,1 @@
+"""One module per payment provider: verify its signature over raw bytes, parse its events."""
