@@ -1,0 +1,42 @@
+"""Settings read once from the environment into a typed object.
+
+Every stage sets these in `.chalice/config.json`; the defaults are the local stage's, so
+that tests and tools importing the app need no configuration."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from functools import lru_cache
+
+
+@dataclass(frozen=True)
+class Settings:
+    stage: str
+    events_table: str
+    transactions_table: str
+    webhook_secrets_id: str
+    max_body_bytes: int
+    signature_tolerance_seconds: int
+    event_retention_days: int
+    secrets_cache_seconds: int
+
+    @classmethod
+    def from_environment(cls, env: dict[str, str] | None = None) -> "Settings":
+        env = dict(os.environ if env is None else env)
+        stage = env.get("STAGE", "local")
+        prefix = f"payment-webhooks-{stage}"
+        return cls(
+            stage=stage,
+            events_table=env.get("EVENTS_TABLE", f"{prefix}-events"),
+            transactions_table=env.get("TRANSACTIONS_TABLE", f"{prefix}-transactions"),
+            webhook_secrets_id=env.get("WEBHOOK_SECRETS_ID", f"{prefix}-webhook-secrets"),
+            max_body_bytes=int(env.get("MAX_BODY_BYTES", 256 * 1024)),
+            signature_tolerance_seconds=int(env.get("SIGNATURE_TOLERANCE_SECONDS", 300)),
+            event_retention_days=int(env.get("EVENT_RETENTION_DAYS", 90)),
+            secrets_cache_seconds=int(env.get("SECRETS_CACHE_SECONDS", 60)),
+        )
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings.from_environment()
