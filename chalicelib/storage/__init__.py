@@ -1,0 +1,1 @@
+"""Repositories: the only code that knows table layouts, key formats and conditions."""

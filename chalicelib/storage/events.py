@@ -1,0 +1,71 @@
+"""The events table: one item per provider event id, the dedupe key.
+
+Key `pk` = `<provider>#<event_id>`. Each item keeps the exact raw bytes (for replay), the
+arrival time and the outcome, and expires through TTL (`expires_at`) after the retention
+period, which is also how long a redelivery is recognised as a duplicate."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from chalicelib.domain.events import CanonicalEvent, Outcome
+from chalicelib.domain.timestamps import format_iso, parse_iso
+from chalicelib.storage.codec import from_attributes, to_attributes
+from chalicelib.storage.errors import storage_errors
+
+
+@dataclass(frozen=True)
+class StoredEvent:
+    provider: str
+    event_id: str
+    type: str
+    occurred_at: datetime
+    received_at: datetime
+    outcome: Outcome
+    transaction: str | None
+    raw: bytes
+
+
+def event_pk(provider: str, event_id: str) -> str:
+    return f"{provider}#{event_id}"
+
+
+def event_item(
+    event: CanonicalEvent, raw: bytes, received_at: datetime, outcome: Outcome,
+    retention: timedelta,
+) -> dict[str, Any]:
+    """The typed item to put, conditionally, when the event is first received."""
+    return to_attributes({
+        "pk": event_pk(event.provider, event.event_id),
+        "provider": event.provider, "event_id": event.event_id, "type": event.type,
+        "occurred_at": format_iso(event.occurred_at), "received_at": format_iso(received_at),
+        "outcome": outcome.value, "transaction": event.transaction_ref, "raw": raw,
+        "expires_at": int((received_at + retention).timestamp()),
+    })
+
+
+class EventRepository:
+    def __init__(self, client: Any, table_name: str) -> None:
+        self._client = client
+        self._table = table_name
+
+    @property
+    def table_name(self) -> str:
+        return self._table
+
+    def get(self, provider: str, event_id: str) -> StoredEvent | None:
+        with storage_errors():
+            response = self._client.get_item(
+                TableName=self._table, ConsistentRead=True,
+                Key=to_attributes({"pk": event_pk(provider, event_id)}),
+            )
+        if "Item" not in response:
+            return None
+        item = from_attributes(response["Item"])
+        return StoredEvent(
+            provider=item["provider"], event_id=item["event_id"], type=item["type"],
+            occurred_at=parse_iso(item["occurred_at"]), received_at=parse_iso(item["received_at"]),
+            outcome=Outcome(item["outcome"]), transaction=item.get("transaction"),
+            raw=item["raw"],
+        )

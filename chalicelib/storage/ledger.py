@@ -1,0 +1,147 @@
+"""Atomic writes that span the events and transactions tables.
+
+Every write that records a payment event puts the event item (only if its id is new: the
+dedupe) and changes the transaction in one TransactWriteItems, so a stored event and its
+effect are never seen apart, and a failure stores nothing."""
+from __future__ import annotations
+
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from chalicelib.domain.timestamps import sortable
+from chalicelib.domain.transaction import InOrderWrite, Transaction
+from chalicelib.storage.codec import to_attributes, to_value
+from chalicelib.storage.errors import (
+    DuplicateEvent, PreconditionFailed, WriteConflict, cancellation_codes, is_code,
+    storage_errors,
+)
+from chalicelib.storage.transaction_items import (
+    SOURCE_PREFIX, created_key, encode_value, record_to_item, to_item, transaction_pk,
+)
+
+_NEW_EVENT = "attribute_not_exists(pk)"
+_CONFLICT_CODES = ("TransactionConflict", "ConditionalCheckFailed")
+
+
+class PaymentLedger:
+    def __init__(self, client: Any, events_table: str, transactions_table: str) -> None:
+        self._client = client
+        self._events = events_table
+        self._transactions = transactions_table
+
+    def record_unmerged(self, event_item: dict[str, Any]) -> None:
+        """An event that changes no transaction (`ignored`): the event item alone."""
+        with storage_errors():
+            try:
+                self._client.put_item(
+                    TableName=self._events, Item=event_item, ConditionExpression=_NEW_EVENT,
+                )
+            except ClientError as exc:
+                if is_code(exc, "ConditionalCheckFailedException"):
+                    raise DuplicateEvent() from exc
+                raise
+
+    def record_in_order(self, event_item: dict[str, Any], write: InOrderWrite) -> None:
+        """One request: the event and a blind update of its transaction, valid only if the
+        event is newer than everything the transaction reflects (see `InOrderWrite`)."""
+        names: dict[str, str] = {"#events": "events", "#version": "version"}
+        values: dict[str, Any] = {
+            ":record": to_value([record_to_item(write.record)]), ":empty": to_value([]),
+            ":zero": to_value(0), ":one": to_value(1),
+        }
+        assignments = [
+            "#events = list_append(if_not_exists(#events, :empty), :record)",
+            "#version = if_not_exists(#version, :zero) + :one",
+        ]
+
+        def assign(attribute: str, value: Any, only_if_absent: bool = False) -> None:
+            token = f"a{len(names)}"
+            names[f"#{token}"] = attribute
+            values[f":{token}"] = to_value(value)
+            assignments.append(
+                f"#{token} = if_not_exists(#{token}, :{token})" if only_if_absent
+                else f"#{token} = :{token}"
+            )
+
+        pk = transaction_pk(write.sets["provider"], write.sets["id"])
+        for name, value in write.sets.items():
+            assign(name, encode_value(name, value))
+        for name, value in write.merge_sets.items():
+            assign(name, encode_value(name, value))
+        for name, key in write.sources.items():
+            assign(SOURCE_PREFIX + name, key)
+        for name, value in write.set_if_absent.items():
+            assign(name, encode_value(name, value), only_if_absent=True)
+        if "created_at" in write.sets:
+            assign("created_key", created_key(sortable(write.sets["created_at"]), pk))
+
+        names.update({"#pk": "pk", "#frontier": "frontier", "#last": "last_event_at"})
+        values[":key"] = to_value(write.order_key)
+        values[":occurred"] = to_value(encode_value("last_event_at", write.occurred_at))
+        newer = "#frontier < :key AND #last < :occurred"
+        if write.refunded_at_most is not None:
+            names["#refunded"] = "amount_refunded"
+            values[":refunded"] = to_value(write.refunded_at_most)
+            newer += " AND (attribute_not_exists(#refunded) OR #refunded <= :refunded)"
+        condition = (
+            f"attribute_not_exists(#pk) OR ({newer})" if write.may_create
+            else f"attribute_exists(#pk) AND {newer}"
+        )
+        update = {
+            "TableName": self._transactions,
+            "Key": to_attributes({"pk": pk}),
+            "UpdateExpression": "SET " + ", ".join(assignments),
+            "ConditionExpression": condition,
+            "ExpressionAttributeNames": names,
+            "ExpressionAttributeValues": values,
+        }
+        self._transact(event_item, {"Update": update}, transaction_failure=PreconditionFailed)
+
+    def record_merged(
+        self, event_item: dict[str, Any] | None, txn: Transaction, expected_version: int | None,
+    ) -> None:
+        """The event (when given) and the whole merged transaction, if nobody changed the
+        transaction since it was read at `expected_version` (None: it did not exist)."""
+        if expected_version is None:
+            condition: dict[str, Any] = {"ConditionExpression": "attribute_not_exists(pk)"}
+        else:
+            condition = {
+                "ConditionExpression": "#version = :version",
+                "ExpressionAttributeNames": {"#version": "version"},
+                "ExpressionAttributeValues": {":version": to_value(expected_version)},
+            }
+        put = {"TableName": self._transactions, "Item": to_attributes(to_item(txn)), **condition}
+        if event_item is None:
+            with storage_errors():
+                try:
+                    self._client.put_item(**put)
+                except ClientError as exc:
+                    if is_code(exc, "ConditionalCheckFailedException"):
+                        raise WriteConflict() from exc
+                    raise
+            return
+        self._transact(event_item, {"Put": put}, transaction_failure=WriteConflict)
+
+    def _transact(
+        self, event_item: dict[str, Any], transaction_op: dict[str, Any],
+        transaction_failure: type[Exception],
+    ) -> None:
+        items = [
+            {"Put": {"TableName": self._events, "Item": event_item, "ConditionExpression": _NEW_EVENT}},
+            transaction_op,
+        ]
+        with storage_errors():
+            try:
+                self._client.transact_write_items(TransactItems=items)
+            except ClientError as exc:
+                if not is_code(exc, "TransactionCanceledException"):
+                    raise
+                codes = cancellation_codes(exc)
+                if codes and codes[0] == "ConditionalCheckFailed":
+                    raise DuplicateEvent() from exc
+                if len(codes) > 1 and codes[1] in _CONFLICT_CODES:
+                    raise transaction_failure() from exc
+                if "TransactionConflict" in codes:
+                    raise WriteConflict() from exc
+                raise

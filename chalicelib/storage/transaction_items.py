@@ -1,0 +1,100 @@
+"""The transactions table's item layout, one mapping in each direction.
+
+Key: `pk` = `<provider>#<id>`. Index keys: `merchant_id` / `customer_id` (absent when
+unknown, so the indexes stay sparse) with range `created_key` = sortable created time +
+`#` + pk, which orders a listing newest first with ties broken by id. The merge
+bookkeeping (`frontier*`, `first_event_at`, `src_<fact>`) is flat so that a single
+UpdateItem can set it on an item that may not exist yet."""
+from __future__ import annotations
+
+from typing import Any
+
+from chalicelib.domain.status import Status
+from chalicelib.domain.timestamps import format_iso, parse_iso, sortable
+from chalicelib.domain.transaction import (
+    ArchivePointer, EventRecord, MergeState, Transaction,
+)
+
+TIME_FIELDS = ("created_at", "updated_at", "last_event_at", "first_event_at")
+SOURCE_PREFIX = "src_"
+
+
+def transaction_pk(provider: str, payment_id: str) -> str:
+    return f"{provider}#{payment_id}"
+
+
+def created_key(created_at_sortable: str, pk: str) -> str:
+    return f"{created_at_sortable}#{pk}"
+
+
+def record_to_item(record: EventRecord) -> dict[str, Any]:
+    return {
+        "event_id": record.event_id, "type": record.type,
+        "occurred_at": format_iso(record.occurred_at),
+        "received_at": format_iso(record.received_at), "outcome": record.outcome.value,
+    }
+
+
+def to_item(txn: Transaction) -> dict[str, Any]:
+    pk = transaction_pk(txn.provider, txn.id)
+    item: dict[str, Any] = {
+        "pk": pk, "provider": txn.provider, "id": txn.id, "status": txn.status.value,
+        "amount": txn.amount, "currency": txn.currency, "amount_refunded": txn.amount_refunded,
+        "merchant_id": txn.merchant_id, "customer_id": txn.customer_id,
+        "payment_method": txn.payment_method, "live": txn.live,
+        "created_at": format_iso(txn.created_at), "updated_at": format_iso(txn.updated_at),
+        "last_event_at": format_iso(txn.last_event_at),
+        "created_key": created_key(sortable(txn.created_at), pk),
+        "events": [record_to_item(r) for r in txn.events] if txn.archived is None or txn.events else None,
+        "version": txn.version,
+        "frontier": txn.merge.frontier, "frontier_status": txn.merge.frontier_status.value,
+        "frontier_refund": txn.merge.frontier_refund,
+        "first_event_at": format_iso(txn.merge.first_event_at),
+    }
+    item.update({SOURCE_PREFIX + name: key for name, key in txn.merge.sources.items()})
+    if txn.archived is not None:
+        item["archived"] = {"at": format_iso(txn.archived.at), "object": txn.archived.object}
+    return item
+
+
+def from_item(item: dict[str, Any]) -> Transaction:
+    sources = {
+        name[len(SOURCE_PREFIX):]: value for name, value in item.items()
+        if name.startswith(SOURCE_PREFIX)
+    }
+    archived = item.get("archived")
+    return Transaction(
+        provider=item["provider"], id=item["id"], status=Status(item["status"]),
+        amount=item.get("amount"), currency=item.get("currency"),
+        amount_refunded=item.get("amount_refunded", 0),
+        merchant_id=item.get("merchant_id"), customer_id=item.get("customer_id"),
+        payment_method=item.get("payment_method"), live=item.get("live"),
+        created_at=parse_iso(item["created_at"]), updated_at=parse_iso(item["updated_at"]),
+        last_event_at=parse_iso(item["last_event_at"]),
+        events=tuple(
+            EventRecord(
+                event_id=r["event_id"], type=r["type"], occurred_at=parse_iso(r["occurred_at"]),
+                received_at=parse_iso(r["received_at"]), outcome=r["outcome"],
+            )
+            for r in item.get("events", [])
+        ),
+        merge=MergeState(
+            frontier=item["frontier"], frontier_status=Status(item["frontier_status"]),
+            frontier_refund=item.get("frontier_refund", False),
+            first_event_at=parse_iso(item["first_event_at"]), sources=sources,
+        ),
+        version=item.get("version", 0),
+        archived=(
+            ArchivePointer(at=parse_iso(archived["at"]), object=archived["object"])
+            if archived else None
+        ),
+    )
+
+
+def encode_value(name: str, value: Any) -> Any:
+    """How one domain value is stored under attribute `name` (used by partial updates)."""
+    if name in TIME_FIELDS:
+        return format_iso(value)
+    if isinstance(value, Status):
+        return value.value
+    return value
