@@ -100,9 +100,12 @@ class MergeResult:
 
 
 def merge_event(
-    current: Transaction | None, event: CanonicalEvent, received_at: datetime
+    current: Transaction | None, event: CanonicalEvent, received_at: datetime,
+    replay: bool = False,
 ) -> MergeResult:
-    """Join one payment event into a transaction (or start one). Pure and deterministic."""
+    """Join one payment event into a transaction (or start one). Pure and deterministic.
+
+    With `replay`, an event the transaction already lists is not listed a second time."""
     if not event.describes_payment:
         raise ValueError("only events that describe a payment can be merged")
     key = event.order_key
@@ -153,7 +156,7 @@ def merge_event(
         provider=event.provider,
         id=event.payment_id,  # type: ignore[arg-type]  # describes_payment checked above
         updated_at=received_at if changed or current is None else current.updated_at,
-        events=(*(current.events if current is not None else ()), record),
+        events=_listed(current.events if current is not None else (), record, replay),
         merge=MergeState(
             frontier=frontier, frontier_status=frontier_status,
             frontier_refund=frontier_refund, first_event_at=first_event_at, sources=sources,
@@ -163,6 +166,14 @@ def merge_event(
         **merged_fields,
     )
     return MergeResult(merged, outcome)
+
+
+def _listed(
+    events: tuple[EventRecord, ...], record: EventRecord, replay: bool,
+) -> tuple[EventRecord, ...]:
+    if replay and any(listed.event_id == record.event_id for listed in events):
+        return events
+    return (*events, record)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,1 @@
+"""HTTP-facing pieces: request parameters in, JSON views and error responses out."""

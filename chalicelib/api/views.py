@@ -1,0 +1,65 @@
+"""JSON shapes of the contract, built from domain objects."""
+from __future__ import annotations
+
+from typing import Any
+
+from chalicelib.domain.timestamps import format_iso
+from chalicelib.domain.transaction import EventRecord, Transaction
+from chalicelib.services.ingest import Receipt
+from chalicelib.services.queries import TransactionList
+from chalicelib.services.replay import ReplayResult
+from chalicelib.storage.events import StoredEvent
+
+
+def receipt(result: Receipt) -> dict[str, Any]:
+    return {
+        "received": len(result.events),
+        "events": [
+            {"event_id": e.event_id, "transaction": e.transaction, "outcome": e.outcome.value}
+            for e in result.events
+        ],
+    }
+
+
+def transaction(txn: Transaction, with_events: bool = True) -> dict[str, Any]:
+    view: dict[str, Any] = {
+        "provider": txn.provider, "id": txn.id, "status": txn.status.value,
+        "amount": txn.amount, "currency": txn.currency, "amount_refunded": txn.amount_refunded,
+        "merchant_id": txn.merchant_id, "customer_id": txn.customer_id,
+        "payment_method": txn.payment_method, "live": txn.live,
+        "created_at": format_iso(txn.created_at), "updated_at": format_iso(txn.updated_at),
+        "last_event_at": format_iso(txn.last_event_at),
+    }
+    if with_events:
+        view["events"] = [_event_record(record) for record in txn.events]
+    if txn.archived is not None:
+        view["archived"] = {"at": format_iso(txn.archived.at), "object": txn.archived.object}
+    return view
+
+
+def transaction_list(result: TransactionList) -> dict[str, Any]:
+    return {
+        "items": [transaction(txn, with_events=False) for txn in result.items],
+        "next_cursor": result.next_cursor,
+    }
+
+
+def event(stored: StoredEvent) -> dict[str, Any]:
+    return {
+        "provider": stored.provider, "event_id": stored.event_id, "type": stored.type,
+        "occurred_at": format_iso(stored.occurred_at),
+        "received_at": format_iso(stored.received_at), "outcome": stored.outcome.value,
+        "transaction": stored.transaction,
+    }
+
+
+def replay(result: ReplayResult) -> dict[str, Any]:
+    return {"event_id": result.event_id, "outcome": result.outcome.value}
+
+
+def _event_record(record: EventRecord) -> dict[str, Any]:
+    return {
+        "event_id": record.event_id, "type": record.type,
+        "occurred_at": format_iso(record.occurred_at),
+        "received_at": format_iso(record.received_at), "outcome": record.outcome.value,
+    }

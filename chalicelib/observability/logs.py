@@ -1,0 +1,41 @@
+"""JSON log lines, one per line, with a correlation id.
+
+Only fields passed explicitly are written: a raw body, a header value or a secret never
+reaches a log line because nothing here is given one."""
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from datetime import datetime, timezone
+from typing import Any
+
+_LOGGER = logging.getLogger("payment_webhooks")
+
+
+class JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        line: dict[str, Any] = {
+            "time": datetime.fromtimestamp(record.created, tz=timezone.utc).isoformat().replace("+00:00", "Z"),
+            "level": record.levelname.lower(),
+            "message": record.getMessage(),
+        }
+        line.update(getattr(record, "fields", {}))
+        if record.exc_info:
+            line["exception"] = self.formatException(record.exc_info)
+        return json.dumps(line, default=str)
+
+
+def configure(level: str = "INFO") -> logging.Logger:
+    """Idempotent: Lambda reuses the process, so handlers must not pile up."""
+    if not any(isinstance(h.formatter, JsonFormatter) for h in _LOGGER.handlers):
+        handler = logging.StreamHandler(sys.stdout)
+        handler.setFormatter(JsonFormatter())
+        _LOGGER.addHandler(handler)
+        _LOGGER.propagate = False
+    _LOGGER.setLevel(level)
+    return _LOGGER
+
+
+def log(message: str, level: int = logging.INFO, **fields: Any) -> None:
+    _LOGGER.log(level, message, extra={"fields": fields})

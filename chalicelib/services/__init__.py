@@ -1,0 +1,1 @@
+"""Use cases, one per module, composed from domain, providers and storage."""

@@ -1,0 +1,46 @@
+"""Opaque, tamper-evident pagination cursors.
+
+A cursor is the last item's index key plus a fingerprint of the query it belongs to, signed
+with HMAC-SHA256. A cursor that was altered, forged or replayed against another query is
+refused as `invalid_request` instead of silently paging somewhere else."""
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+from typing import Any
+
+from chalicelib.errors import InvalidRequest
+
+
+class CursorCodec:
+    def __init__(self, key: bytes) -> None:
+        self._key = key
+
+    def encode(self, last_key: dict[str, Any], query: dict[str, Any]) -> str:
+        body = json.dumps({"k": last_key, "q": _fingerprint(query)}, separators=(",", ":"),
+                          sort_keys=True).encode()
+        payload = base64.urlsafe_b64encode(body).rstrip(b"=").decode()
+        return f"{payload}.{self._sign(payload)}"
+
+    def decode(self, cursor: str, query: dict[str, Any]) -> dict[str, Any]:
+        payload, _, signature = cursor.partition(".")
+        if not payload or not hmac.compare_digest(signature, self._sign(payload)):
+            raise InvalidRequest("cursor: not a cursor issued by this service")
+        try:
+            body = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+        except ValueError:
+            raise InvalidRequest("cursor: not a cursor issued by this service") from None
+        if body.get("q") != _fingerprint(query):
+            raise InvalidRequest("cursor: belongs to a different query")
+        return body["k"]
+
+    def _sign(self, payload: str) -> str:
+        digest = hmac.new(self._key, payload.encode(), hashlib.sha256).digest()
+        return base64.urlsafe_b64encode(digest[:18]).decode()
+
+
+def _fingerprint(query: dict[str, Any]) -> str:
+    canonical = json.dumps(query, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()[:16]

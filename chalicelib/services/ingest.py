@@ -1,0 +1,111 @@
+"""Receiving a webhook: verify, normalise, deduplicate and apply, durably, before 2xx.
+
+Cost on the hot path: a new, in-order payment event is one DynamoDB request (a
+TransactWriteItems putting the event and updating its transaction under conditions); a
+duplicate is one; an out-of-order or stale event falls back to read-merge-write, retried
+with jitter when another writer got there first."""
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from chalicelib.domain.events import Outcome, ParsedEvent
+from chalicelib.domain.transaction import in_order_write, merge_event
+from chalicelib.errors import PayloadTooLarge, StorageUnavailable
+from chalicelib.providers.base import WebhookProvider, WebhookRequest
+from chalicelib.storage.errors import DuplicateEvent, PreconditionFailed, WriteConflict
+from chalicelib.storage.events import event_item
+from chalicelib.storage.ledger import PaymentLedger
+from chalicelib.storage.secrets import SecretsRepository
+from chalicelib.storage.transactions import TransactionRepository
+
+MAX_CONFLICT_RETRIES = 8
+
+
+@dataclass(frozen=True)
+class EventReceipt:
+    event_id: str
+    transaction: str | None
+    outcome: Outcome
+
+
+@dataclass(frozen=True)
+class Receipt:
+    provider: str
+    events: list[EventReceipt]
+
+
+class IngestService:
+    def __init__(
+        self,
+        providers: Callable[[str], WebhookProvider],
+        secrets: SecretsRepository,
+        ledger: PaymentLedger,
+        transactions: TransactionRepository,
+        clock: Callable[[], datetime],
+        max_body_bytes: int,
+        retention: timedelta,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self._providers = providers
+        self._secrets = secrets
+        self._ledger = ledger
+        self._transactions = transactions
+        self._clock = clock
+        self._max_body_bytes = max_body_bytes
+        self._retention = retention
+        self._sleep = sleep
+
+    def receive(self, provider_name: str, raw_body: bytes, headers: Mapping[str, str]) -> Receipt:
+        provider = self._providers(provider_name)
+        if len(raw_body) > self._max_body_bytes:
+            raise PayloadTooLarge(f"the body is over {self._max_body_bytes} bytes")
+        request = WebhookRequest.of(raw_body, headers)
+        now = self._clock()
+        provider.verify(request, self._secrets.current(), now)
+        parsed = provider.parse(request)
+        return Receipt(provider_name, [self._store(item, now) for item in parsed])
+
+    def _store(self, parsed: ParsedEvent, received_at: datetime) -> EventReceipt:
+        event = parsed.event
+        receipt = lambda outcome: EventReceipt(event.event_id, event.transaction_ref, outcome)  # noqa: E731
+
+        def item(outcome: Outcome) -> dict:
+            return event_item(event, parsed.raw, received_at, outcome, self._retention)
+
+        if not event.describes_payment:
+            try:
+                self._ledger.record_unmerged(item(Outcome.IGNORED))
+            except DuplicateEvent:
+                return receipt(Outcome.DUPLICATE)
+            return receipt(Outcome.IGNORED)
+
+        fast = in_order_write(event, received_at)
+        if fast is not None:
+            try:
+                self._ledger.record_in_order(item(Outcome.APPLIED), fast)
+                return receipt(Outcome.APPLIED)
+            except DuplicateEvent:
+                return receipt(Outcome.DUPLICATE)
+            except PreconditionFailed:
+                pass  # not newer than the stored state: merge it properly below
+
+        for attempt in range(MAX_CONFLICT_RETRIES):
+            current = self._transactions.get(event.provider, event.payment_id or "")
+            if current is not None and any(r.event_id == event.event_id for r in current.events):
+                return receipt(Outcome.DUPLICATE)
+            merged = merge_event(current, event, received_at)
+            try:
+                self._ledger.record_merged(
+                    item(merged.outcome), merged.transaction,
+                    expected_version=current.version if current is not None else None,
+                )
+                return receipt(merged.outcome)
+            except DuplicateEvent:
+                return receipt(Outcome.DUPLICATE)
+            except WriteConflict:
+                self._sleep(random.uniform(0, 0.01 * 2 ** attempt))
+        raise StorageUnavailable("the transaction is being changed concurrently; retry later")

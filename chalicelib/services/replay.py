@@ -1,0 +1,65 @@
+"""Replaying a stored event: parse its kept raw bytes again and merge the result.
+
+Useful after a mapping fix, or to re-drive an event whose effect was lost downstream. The
+merge is idempotent, so replaying an event the transaction already reflects is `stale`."""
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from chalicelib.domain.events import Outcome
+from chalicelib.domain.transaction import merge_event
+from chalicelib.errors import NotFound, StorageUnavailable
+from chalicelib.providers.base import WebhookProvider
+from chalicelib.storage.errors import WriteConflict
+from chalicelib.storage.events import EventRepository
+from chalicelib.storage.ledger import PaymentLedger
+from chalicelib.storage.transactions import TransactionRepository
+
+MAX_CONFLICT_RETRIES = 8
+
+
+@dataclass(frozen=True)
+class ReplayResult:
+    event_id: str
+    outcome: Outcome
+
+
+class ReplayService:
+    def __init__(
+        self, providers: Callable[[str], WebhookProvider], events: EventRepository,
+        transactions: TransactionRepository, ledger: PaymentLedger, clock: Callable[[], datetime],
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self._providers = providers
+        self._events = events
+        self._transactions = transactions
+        self._ledger = ledger
+        self._clock = clock
+        self._sleep = sleep
+
+    def replay(self, provider_name: str, event_id: str) -> ReplayResult:
+        provider = self._providers(provider_name)
+        stored = self._events.get(provider_name, event_id)
+        if stored is None:
+            raise NotFound(f"no event {provider_name}/{event_id}")
+        event = provider.parse_stored(stored.raw, event_id)
+        if not event.describes_payment:
+            return ReplayResult(event_id, Outcome.STALE)
+        for attempt in range(MAX_CONFLICT_RETRIES):
+            current = self._transactions.get(event.provider, event.payment_id or "")
+            merged = merge_event(current, event, self._clock(), replay=True)
+            if merged.outcome is not Outcome.APPLIED:
+                return ReplayResult(event_id, Outcome.STALE)
+            try:
+                self._ledger.record_merged(
+                    None, merged.transaction,
+                    expected_version=current.version if current is not None else None,
+                )
+                return ReplayResult(event_id, Outcome.APPLIED)
+            except WriteConflict:
+                self._sleep(random.uniform(0, 0.01 * 2 ** attempt))
+        raise StorageUnavailable("the transaction is being changed concurrently; retry later")

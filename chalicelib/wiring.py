@@ -1,0 +1,105 @@
+"""The composition root: builds each service once per process, lazily.
+
+Import stays cheap (nothing here runs at import), Lambda reuses what was built across
+invocations, and tests reset everything with `reset()` after changing the environment."""
+from __future__ import annotations
+
+import hashlib
+import time
+from datetime import datetime, timedelta, timezone
+from functools import lru_cache
+from typing import Any
+
+from chalicelib.settings import get_settings
+
+
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+@lru_cache(maxsize=None)
+def aws_client(service: str) -> Any:
+    """Standard retries with few attempts and short timeouts: a webhook must be answered
+    (503 at worst) well before API Gateway's 29 s limit, and the provider will retry."""
+    import boto3
+    from botocore.config import Config
+
+    config = Config(
+        retries={"mode": "standard", "total_max_attempts": 3},
+        connect_timeout=2, read_timeout=5, tcp_keepalive=True,
+    )
+    return boto3.session.Session().client(service, config=config)
+
+
+@lru_cache(maxsize=1)
+def secrets() -> Any:
+    from chalicelib.storage.secrets import SecretsRepository
+
+    settings = get_settings()
+    return SecretsRepository(
+        aws_client("secretsmanager"), settings.webhook_secrets_id,
+        settings.secrets_cache_seconds, time.monotonic,
+    )
+
+
+@lru_cache(maxsize=1)
+def ledger() -> Any:
+    from chalicelib.storage.ledger import PaymentLedger
+
+    settings = get_settings()
+    return PaymentLedger(aws_client("dynamodb"), settings.events_table, settings.transactions_table)
+
+
+@lru_cache(maxsize=1)
+def transactions() -> Any:
+    from chalicelib.storage.transactions import TransactionRepository
+
+    return TransactionRepository(aws_client("dynamodb"), get_settings().transactions_table)
+
+
+@lru_cache(maxsize=1)
+def events() -> Any:
+    from chalicelib.storage.events import EventRepository
+
+    return EventRepository(aws_client("dynamodb"), get_settings().events_table)
+
+
+@lru_cache(maxsize=1)
+def ingest_service() -> Any:
+    from chalicelib.providers.registry import get_provider
+    from chalicelib.services.ingest import IngestService
+
+    settings = get_settings()
+    return IngestService(
+        providers=get_provider, secrets=secrets(), ledger=ledger(),
+        transactions=transactions(), clock=utc_now, max_body_bytes=settings.max_body_bytes,
+        retention=timedelta(days=settings.event_retention_days),
+    )
+
+
+@lru_cache(maxsize=1)
+def query_service() -> Any:
+    from chalicelib.services.cursor import CursorCodec
+    from chalicelib.services.queries import QueryService
+
+    # Cursors are signed with a key derived from the secrets document: nothing extra to
+    # provision, and a leaked cursor cannot be altered without it.
+    document = secrets().current().model_dump_json().encode()
+    key = hashlib.sha256(b"payment-webhooks cursor key\x00" + document).digest()
+    return QueryService(transactions(), events(), CursorCodec(key))
+
+
+@lru_cache(maxsize=1)
+def replay_service() -> Any:
+    from chalicelib.providers.registry import get_provider
+    from chalicelib.services.replay import ReplayService
+
+    return ReplayService(get_provider, events(), transactions(), ledger(), utc_now)
+
+
+def reset() -> None:
+    """Forget every built object (tests change the environment between cases)."""
+    get_settings.cache_clear()
+    for built in (aws_client, secrets, ledger, transactions, events, ingest_service,
+                  query_service, replay_service):
+        built.cache_clear()
