@@ -1,0 +1,233 @@
+"""The generic receiver: the canonical JSON body (contract section 1) signed the Standard
+Webhooks way (`webhook-id`, `webhook-timestamp`, `webhook-signature: v1,<base64> ...`).
+
+`type` is `payment.<status>` for the seven statuses, and the status is explicit (a
+`payment.refunded` is refunded, whatever the amounts). A well-formed envelope whose type
+is outside the `payment.` namespace is stored and answered `ignored`; a `payment.` type
+that is not one of the seven is a mistake in our own format and is refused (400).
+"""
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from datetime import datetime
+from typing import Annotated, Any
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictInt,
+    StrictStr,
+    ValidationError,
+)
+
+from chalicelib.domain.currencies import normalise_currency
+from chalicelib.domain.events import CanonicalEvent, ParsedEvent, PaymentFacts
+from chalicelib.domain.status import Status
+from chalicelib.domain.timestamps import parse_iso
+from chalicelib.errors import InvalidPayload, SignatureError
+from chalicelib.providers.base import WebhookRequest
+from chalicelib.providers.secrets import WebhookSecrets
+from chalicelib.providers.signatures import (
+    DEFAULT_TOLERANCE_SECONDS,
+    any_signature_matches,
+    check_tolerance,
+    hmac_sha256,
+    parse_unix_seconds,
+)
+
+MAX_AMOUNT = 2**63 - 1
+TYPE_PREFIX = "payment."
+_SECRET_PREFIX = "whsec_"
+_MAX_SIGNATURES = 32
+_REFUND_STATUSES = (Status.REFUNDED, Status.PARTIALLY_REFUNDED)
+
+
+def _iso_timestamp(value: Any) -> datetime:
+    if not isinstance(value, str):
+        raise ValueError("must be an ISO-8601 string with a UTC offset")
+    return parse_iso(value)
+
+
+def _iso_4217(value: Any) -> Any:
+    return normalise_currency(value) if isinstance(value, str) else value
+
+
+Timestamp = Annotated[datetime, BeforeValidator(_iso_timestamp)]
+def _no_slash(value: str) -> str:
+    if "/" in value:
+        raise ValueError("must not contain '/'")
+    return value
+
+
+Identifier = Annotated[StrictStr, Field(min_length=1, max_length=255), AfterValidator(_no_slash)]
+Name = Annotated[StrictStr, Field(min_length=1, max_length=255)]
+Amount = Annotated[StrictInt, Field(ge=0, le=MAX_AMOUNT)]
+Currency = Annotated[StrictStr, BeforeValidator(_iso_4217)]
+
+
+class Envelope(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    type: Name
+    timestamp: Timestamp
+    data: dict[str, Any]
+
+
+class PaymentData(BaseModel):
+    """`data` of a `payment.*` event: the payment as the sender knows it now."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    id: Identifier
+    amount: Amount
+    currency: Currency
+    status: Status
+    merchant_id: Name | None = None
+    customer_id: Name | None = None
+    payment_method: Name | None = None
+    created_at: Timestamp | None = None
+    amount_refunded: Amount = 0
+    description: StrictStr | None = None
+    metadata: dict[StrictStr, StrictStr] | None = None
+
+
+class GenericProvider:
+    """`POST /webhooks/generic`. `tolerance_seconds` bounds |now - webhook-timestamp|."""
+
+    name = "generic"
+
+    def __init__(self, tolerance_seconds: int = DEFAULT_TOLERANCE_SECONDS) -> None:
+        self.tolerance_seconds = tolerance_seconds
+
+    def verify(self, request: WebhookRequest, secrets: WebhookSecrets, now: datetime) -> None:
+        """Any configured secret and any `v1` signature may match; other versions (`v1a`)
+        are ignored. The signature is checked before the time, as for Stripe."""
+        headers = request.headers
+        for name in ("webhook-id", "webhook-timestamp", "webhook-signature"):
+            if not headers.get(name):
+                raise SignatureError(f"missing {name} header")
+        message_id, timestamp_text = headers["webhook-id"], headers["webhook-timestamp"]
+        timestamp = parse_unix_seconds(timestamp_text, header="webhook-timestamp")
+        provided = _v1_signatures(headers["webhook-signature"])
+        keys = [key for key in map(_secret_key, secrets.generic.signing_secrets) if key]
+        if not keys:
+            raise SignatureError("no generic signing secret is configured")
+        signed = f"{message_id}.{timestamp_text}.".encode("utf-8", "replace") + request.raw_body
+        if not any_signature_matches((hmac_sha256(key, signed) for key in keys), provided):
+            raise SignatureError("no webhook-signature v1 signature matches a configured secret")
+        check_tolerance(timestamp, now, self.tolerance_seconds, header="webhook-timestamp")
+
+    def parse(self, request: WebhookRequest) -> list[ParsedEvent]:
+        event = canonical_event(request.raw_body, request.headers.get("webhook-id") or "")
+        return [ParsedEvent(event=event, raw=request.raw_body)]
+
+    def parse_stored(self, raw: bytes, event_id: str) -> CanonicalEvent:
+        return canonical_event(raw, event_id)
+
+
+def _secret_key(secret: str) -> bytes | None:
+    """The HMAC key of a `whsec_<base64>` secret, decoded exactly as the standardwebhooks
+    library does (prefix optional, padding forgiven); `None` for an unusable one."""
+    encoded = secret[len(_SECRET_PREFIX):] if secret.startswith(_SECRET_PREFIX) else secret
+    try:
+        return base64.b64decode(encoded + "==") or None
+    except (binascii.Error, ValueError):
+        return None
+
+
+def _v1_signatures(header: str) -> list[bytes]:
+    entries = header.split()
+    if len(entries) > _MAX_SIGNATURES:
+        raise SignatureError("malformed webhook-signature header: too many signatures")
+    signatures = []
+    for entry in entries:
+        version, comma, encoded = entry.partition(",")
+        if version != "v1" or not comma:
+            continue
+        try:
+            signatures.append(base64.b64decode(encoded, validate=True))
+        except (binascii.Error, ValueError):
+            continue  # cannot match, but another v1 may
+    if not signatures:
+        raise SignatureError("malformed webhook-signature header: no v1 signature")
+    return signatures
+
+
+def canonical_event(raw: bytes, event_id: str) -> CanonicalEvent:
+    """The canonical body, delivered as event `event_id` (the `webhook-id` header)."""
+    if not 0 < len(event_id) <= 255 or "/" in event_id:
+        raise InvalidPayload("webhook-id header: must be 1-255 characters without '/'")
+    envelope = _validate(Envelope, _load_object(raw), prefix="")
+    common = dict(
+        provider=GenericProvider.name, event_id=event_id, type=envelope.type,
+        occurred_at=envelope.timestamp,
+    )
+    if not envelope.type.startswith(TYPE_PREFIX):
+        return CanonicalEvent(**common)
+    status = _status_of(envelope.type)
+    data = _validate(PaymentData, envelope.data, prefix="data.")
+    if data.status is not status:
+        raise InvalidPayload(
+            f"data.status: '{data.status.value}' does not match type '{envelope.type}'"
+        )
+    if data.amount_refunded > data.amount:
+        raise InvalidPayload("data.amount_refunded: larger than data.amount")
+    return CanonicalEvent(
+        **common,
+        payment_id=data.id,
+        status=status,
+        facts=PaymentFacts(
+            amount=data.amount,
+            currency=data.currency,
+            # only a refund reports a refunded total (contract section 2)
+            amount_refunded=data.amount_refunded if status in _REFUND_STATUSES else None,
+            merchant_id=data.merchant_id,
+            customer_id=data.customer_id,
+            payment_method=data.payment_method,
+            created_at=data.created_at,
+        ),
+    )
+
+
+def _status_of(event_type: str) -> Status:
+    try:
+        return Status(event_type[len(TYPE_PREFIX):])
+    except ValueError:
+        allowed = ", ".join(TYPE_PREFIX + status.value for status in Status)
+        raise InvalidPayload(f"type: '{event_type}' is not one of {allowed}") from None
+
+
+def _load_object(raw: bytes) -> dict[str, Any]:
+    try:
+        document = json.loads(raw, parse_constant=_refuse_constant)
+    except (ValueError, RecursionError) as exc:
+        raise InvalidPayload("body: not valid JSON") from exc
+    if not isinstance(document, dict):
+        raise InvalidPayload("body: must be a JSON object")
+    return document
+
+
+def _refuse_constant(name: str) -> None:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _validate(model: type[BaseModel], values: dict[str, Any], *, prefix: str) -> Any:
+    try:
+        return model.model_validate(values)
+    except ValidationError as exc:
+        raise InvalidPayload(_describe(exc, prefix)) from None
+
+
+def _describe(exc: ValidationError, prefix: str) -> str:
+    """`data.amount: Input should be greater than or equal to 0; ...` (no input values)."""
+    parts = []
+    for error in exc.errors(include_url=False, include_input=False)[:3]:
+        where = prefix + ".".join(str(part) for part in error["loc"])
+        reason = error.get("ctx", {}).get("error") if error["type"] == "value_error" else None
+        parts.append(f"{where}: {reason or error['msg']}")
+    return "; ".join(parts)
