@@ -10,17 +10,23 @@ _ZERO_DECIMAL = "BIF CLP DJF GNF ISK JPY KMF KRW PYG RWF UGX UYI VND VUV XAF XOF
 _THREE_DECIMAL = "BHD IQD JOD KWD LYD OMR TND"
 _FOUR_DECIMAL = "CLF UYW"
 _TWO_DECIMAL = (
-    "AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BMD BND BOB BOV BRL BSD BTN BWP "
-    "BYN BZD CAD CDF CHE CHF CHW CNY COP COU CRC CUC CUP CVE CZK DKK DOP DZD EGP ERN ETB EUR "
-    "FJD FKP GBP GEL GHS GIP GMD GTQ GYD HKD HNL HTG HUF IDR ILS INR IRR JMD KES KGS KHR KPW "
-    "KYD KZT LAK LBP LKR LRD LSL MAD MDL MGA MKD MMK MNT MOP MRU MUR MVR MWK MXN MXV MYR MZN "
-    "NAD NGN NIO NOK NPR NZD PAB PEN PGK PHP PKR PLN QAR RON RSD RUB SAR SBD SCR SDG SEK SGD "
-    "SHP SLE SLL SOS SRD SSP STN SVC SYP SZL THB TJS TMT TOP TRY TTD TWD TZS UAH USD USN UYU "
-    "UZS VED VES WST XCD XCG YER ZAR ZMW ZWG ZWL"
+    "AED AFN ALL AMD AOA ARS AUD AWG AZN BAM BBD BDT BMD BND BOB BOV BRL BSD BTN BWP BYN "
+    "BZD CAD CDF CHE CHF CHW CNY COP COU CRC CUP CVE CZK DKK DOP DZD EGP ERN ETB EUR FJD "
+    "FKP GBP GEL GHS GIP GMD GTQ GYD HKD HNL HTG HUF IDR ILS INR IRR JMD KES KGS KHR KPW "
+    "KYD KZT LAK LBP LKR LRD LSL MAD MDL MGA MKD MMK MNT MOP MRU MUR MVR MWK MXN MXV MYR "
+    "MZN NAD NGN NIO NOK NPR NZD PAB PEN PGK PHP PKR PLN QAR RON RSD RUB SAR SBD SCR SDG "
+    "SEK SGD SHP SLE SOS SRD SSP STN SVC SYP SZL THB TJS TMT TOP TRY TTD TWD TZS UAH USD "
+    "USN UYU UZS VED VES WST XCD XCG YER ZAR ZMW ZWG"
 )
+# Withdrawn from ISO 4217 recently (ANG -> XCG 2025, BGN -> EUR 2026, SLL -> SLE, ZWL ->
+# ZWG 2024) but still accepted: a refund or dispute can arrive months after a payment made
+# in one, and refusing it would lose the event. All had two minor units.
+_RECENTLY_WITHDRAWN = "ANG BGN SLL ZWL"
+RECENTLY_WITHDRAWN = frozenset(_RECENTLY_WITHDRAWN.split())
 
 MINOR_UNITS: dict[str, int] = {
     **{code: 2 for code in _TWO_DECIMAL.split()},
+    **{code: 2 for code in _RECENTLY_WITHDRAWN.split()},
     **{code: 0 for code in _ZERO_DECIMAL.split()},
     **{code: 3 for code in _THREE_DECIMAL.split()},
     **{code: 4 for code in _FOUR_DECIMAL.split()},
@@ -28,7 +34,7 @@ MINOR_UNITS: dict[str, int] = {
 
 
 class UnknownCurrency(ValueError):
-    """A currency code that is not an active ISO 4217 code."""
+    """A currency code that is neither a current ISO 4217 code nor a recently withdrawn one."""
 
 
 def normalise_currency(code: str) -> str:
