@@ -54,6 +54,8 @@ def _iso_timestamp(value: Any) -> datetime:
 
 
 def _iso_4217(value: Any) -> Any:
+    if isinstance(value, str) and len(value) > 8:  # do not echo a long value back
+        raise ValueError("is not an ISO 4217 currency code")
     return normalise_currency(value) if isinstance(value, str) else value
 
 

@@ -305,6 +305,7 @@ _MISSING = object()
         ("data.currency", _MISSING),
         ("data.currency", "zzz"),
         ("data.currency", 978),
+        ("data.currency", "EUR" * 1000),
         ("data.status", _MISSING),
         ("data.status", "settled"),
         ("data.merchant_id", ""),
@@ -322,6 +323,7 @@ def test_an_invalid_field_is_refused_naming_it(path, value):
     with pytest.raises(InvalidPayload) as caught:
         parse(_mutate(path, value))
     assert re.match(rf"{re.escape(path)}(\.\w+)*: ", caught.value.message)
+    assert len(caught.value.message) < 300
 
 
 def test_an_unknown_currency_is_named_with_its_value():
