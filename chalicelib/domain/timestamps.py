@@ -20,17 +20,22 @@ def parse_iso(text: str) -> datetime:
         raise InvalidTimestamp(f"'{text}' is not an ISO-8601 timestamp") from exc
     if parsed.tzinfo is None:
         raise InvalidTimestamp(f"'{text}' has no UTC offset")
-    return parsed.astimezone(timezone.utc)
+    try:
+        return parsed.astimezone(timezone.utc)
+    except OverflowError as exc:  # e.g. 0001-01-01T00:00:00+01:00 is before year 1 in UTC
+        raise InvalidTimestamp(f"'{text}' is out of range") from exc
 
 
 def format_iso(moment: datetime) -> str:
     """The contract's form: `2026-11-20T10:00:00Z`, with microseconds only when present."""
     utc = moment.astimezone(timezone.utc)
+    year = f"{utc.year:04d}"  # strftime's %Y does not zero-pad years before 1000
     if utc.microsecond:
-        return utc.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-    return utc.strftime("%Y-%m-%dT%H:%M:%SZ")
+        return year + utc.strftime("-%m-%dT%H:%M:%S.%fZ")
+    return year + utc.strftime("-%m-%dT%H:%M:%SZ")
 
 
 def sortable(moment: datetime) -> str:
     """Fixed-width form whose string order is time order (for keys and comparisons)."""
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    utc = moment.astimezone(timezone.utc)
+    return f"{utc.year:04d}" + utc.strftime("-%m-%dT%H:%M:%S.%fZ")

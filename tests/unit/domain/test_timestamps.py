@@ -38,7 +38,11 @@ def test_a_timestamp_without_an_offset_is_refused_rather_than_guessed(text):
         parse_iso(text)
 
 
-@pytest.mark.parametrize("text", ["yesterday", "", "2026-13-01T00:00:00Z", None, 1795168800])
+@pytest.mark.parametrize(
+    "text",
+    ["yesterday", "", "2026-13-01T00:00:00Z", None, 1795168800,
+     "0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-01:00"],
+)
 def test_anything_else_is_not_a_timestamp(text):
     with pytest.raises(InvalidTimestamp):
         parse_iso(text)
@@ -48,6 +52,7 @@ def test_the_contract_form_ends_in_z_and_shows_microseconds_only_when_present():
     assert format_iso(MOMENT) == "2026-11-20T10:00:00Z"
     assert format_iso(MOMENT.replace(microsecond=5)) == "2026-11-20T10:00:00.000005Z"
     assert format_iso(MOMENT.astimezone(timezone(timedelta(hours=9)))) == "2026-11-20T10:00:00Z"
+    assert format_iso(MOMENT.replace(year=999)) == "0999-11-20T10:00:00Z"
 
 
 def test_formatting_and_parsing_round_trip():
@@ -60,5 +65,7 @@ def test_the_sortable_form_orders_like_time_whatever_the_offset_or_precision():
         MOMENT.astimezone(timezone(timedelta(hours=-8))),
         MOMENT - timedelta(days=400),
         MOMENT + timedelta(seconds=1),
+        MOMENT.replace(year=999),
+        MOMENT.replace(year=9999),
     ]
     assert sorted(moments, key=sortable) == sorted(moments)
