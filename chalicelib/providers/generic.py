@@ -48,9 +48,12 @@ _REFUND_STATUSES = (Status.REFUNDED, Status.PARTIALLY_REFUNDED)
 
 
 def _iso_timestamp(value: Any) -> datetime:
-    if not isinstance(value, str):
+    if not isinstance(value, str) or len(value) > 64:
         raise ValueError("must be an ISO-8601 string with a UTC offset")
-    return parse_iso(value)
+    parsed = parse_iso(value)
+    if parsed.year < 1970:
+        raise ValueError(f"'{value}' is before 1970")
+    return parsed
 
 
 def _iso_4217(value: Any) -> Any:
