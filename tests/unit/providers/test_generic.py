@@ -114,12 +114,15 @@ def test_changing_one_byte_of_the_body_breaks_the_signature(position):
         verify(bytes(tampered), headers())
 
 
-def test_the_signature_covers_the_webhook_id_and_timestamp():
-    for header, value in [("Webhook-Id", "msg_other"), ("Webhook-Timestamp", str(int(NOW.timestamp()) + 1))]:
-        sent = headers()
-        sent[header] = value
-        with pytest.raises(SignatureError, match="matches"):
-            verify(BODY, sent)
+@pytest.mark.parametrize(
+    "header, value",
+    [("Webhook-Id", "msg_other"), ("Webhook-Timestamp", str(int(NOW.timestamp()) + 1))],
+)
+def test_the_signature_covers_the_webhook_id_and_timestamp(header, value):
+    sent = headers()
+    sent[header] = value
+    with pytest.raises(SignatureError, match="matches"):
+        verify(BODY, sent)
 
 
 @pytest.mark.parametrize("missing", ["Webhook-Id", "Webhook-Timestamp", "Webhook-Signature"])
@@ -341,7 +344,9 @@ def test_a_status_that_contradicts_the_type_is_refused():
     assert caught.value.message == "data.status: 'pending' does not match type 'payment.succeeded'"
 
 
-@pytest.mark.parametrize("body", [b"not json", b"[]", b'"payment"', b"{\"data\": NaN}", b"{" * 50_000])
+@pytest.mark.parametrize(
+    "body", [b"not json", b"[]", b'"payment"', b'{"data": NaN}', b"{" * 50_000, b"\xff"]
+)
 def test_a_body_that_is_not_a_json_object_is_refused(body):
     with pytest.raises(InvalidPayload, match="^body: "):
         parse(body)
