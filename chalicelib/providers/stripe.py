@@ -184,7 +184,7 @@ def _payment_intent_facts(root: _Fields, intent: _Fields) -> PaymentFacts:
 
 def _charge_facts(root: _Fields, charge: _Fields) -> PaymentFacts:
     """A charge's `created` is the charge's, not the payment's: it is not a fact here."""
-    details = charge.object("payment_method_details", required=False)
+    details = charge.optional_object("payment_method_details")
     return PaymentFacts(
         amount=charge.amount("amount"),
         currency=charge.currency("currency"),
@@ -210,7 +210,7 @@ def _merchant(root: _Fields, obj: _Fields) -> str | None:
     account = root.text("account")
     if account:
         return account
-    metadata = obj.object("metadata", required=False)
+    metadata = obj.optional_object("metadata")
     return metadata.text("merchant_id") if metadata is not None else None
 
 
@@ -255,13 +255,14 @@ class _Fields:
     def _wrong(self, key: str, expected: str, value: Any) -> InvalidPayload:
         return InvalidPayload(f"{self.where(key)}: must be {expected}, not {_json_type(value)}")
 
-    def object(self, key: str, *, required: bool = True) -> _Fields | None:
-        value = self._get(key, required)
-        if value is None:
-            return None
+    def object(self, key: str) -> _Fields:
+        value = self._get(key, True)
         if not isinstance(value, dict):
             raise self._wrong(key, "an object", value)
         return _Fields(value, self.where(key))
+
+    def optional_object(self, key: str) -> _Fields | None:
+        return self.object(key) if self.values.get(key) is not None else None
 
     def text(self, key: str, *, required: bool = False) -> str | None:
         value = self._get(key, required)
