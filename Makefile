@@ -1,0 +1,34 @@
+# payment-webhooks developer entry points (api-contract section 6).
+#   make run         the whole service locally: API on $PORT (8000), emulator on $EMULATOR_PORT (4566)
+#   make test        the whole test suite
+#   make lint-infra  cfn-lint the CloudFormation template
+# The venv is (re)installed only when a requirements file changes (stamp file).
+
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+PYTEST_ARGS ?= -n 2
+
+.PHONY: run test lint-infra venv
+
+venv: $(STAMP)
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): $(wildcard requirements*.txt) | $(PY)
+	@echo "Installing requirements-dev.txt into $(VENV) ..."
+	@set -o pipefail; $(PY) -m pip install --disable-pip-version-check -q -r requirements-dev.txt 2>&1 \
+		| { grep -v 'is ignored' || true; }
+	@touch $@
+
+run: $(STAMP)
+	$(PY) -m local.run
+
+test: $(STAMP)
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint-infra: $(STAMP)
+	$(VENV)/bin/cfn-lint infra/resources.json
