@@ -124,7 +124,10 @@ def _wait_for_outputs(cfn: Any, name: str, timeout: float) -> dict[str, str]:
 def seed_secrets(endpoint_url: str, secret_id: str, secrets_file: Path | str | None = None) -> None:
     """Create the secret, or put a new version, holding the secrets file's JSON (validated)."""
     path = Path(secrets_file) if secrets_file else secrets_file_from_env()
-    text = path.read_text(encoding="utf-8")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ProvisionError(f"cannot read the secrets file {path} (LOCAL_SECRETS_FILE): {exc}") from exc
     try:
         document = json.loads(text)
     except json.JSONDecodeError as exc:
