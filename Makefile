@@ -1,7 +1,8 @@
 # payment-webhooks developer entry points (api-contract section 6).
 #   make run         the whole service locally: API on $PORT (8000), emulator on $EMULATOR_PORT (4566)
 #   make test        the whole test suite
-#   make lint-infra  cfn-lint the CloudFormation template
+#   make lint-infra  cfn-lint the CloudFormation template (part of make test)
+#   make bench       run every benchmark in benchmarks/; each prints its figures
 # The venv is (re)installed only when a requirements file changes (stamp file).
 
 SHELL := /bin/bash
@@ -11,7 +12,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?= -n 2
 
-.PHONY: run test lint-infra venv
+.PHONY: run test lint-infra bench venv
 
 venv: $(STAMP)
 
@@ -27,8 +28,11 @@ $(STAMP): $(wildcard requirements*.txt) | $(PY)
 run: $(STAMP)
 	$(PY) -m local.run
 
-test: $(STAMP)
+test: $(STAMP) lint-infra
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 lint-infra: $(STAMP)
 	$(VENV)/bin/cfn-lint infra/resources.json
+
+bench: $(STAMP)
+	@set -e; for script in benchmarks/*.py; do echo "== $$script"; $(PY) $$script; done

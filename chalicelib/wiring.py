@@ -20,13 +20,16 @@ def utc_now() -> datetime:
 @lru_cache(maxsize=None)
 def aws_client(service: str) -> Any:
     """Standard retries with few attempts and short timeouts: a webhook must be answered
-    (503 at worst) well before API Gateway's 29 s limit, and the provider will retry."""
+    (503 at worst) well before API Gateway's 29 s limit, and the provider will retry.
+    Client-side parameter validation is off: DynamoDB validates every request itself, and
+    walking a TransactWriteItems request on every webhook is pure CPU (benchmarks/ingest.py)."""
     import boto3
     from botocore.config import Config
 
     config = Config(
         retries={"mode": "standard", "total_max_attempts": 3},
         connect_timeout=2, read_timeout=5, tcp_keepalive=True,
+        parameter_validation=False,
     )
     return boto3.session.Session().client(service, config=config)
 

@@ -34,6 +34,8 @@ def configure(level: str = "INFO") -> logging.Logger:
         _LOGGER.addHandler(handler)
         _LOGGER.propagate = False
     _LOGGER.setLevel(level)
+    # chalice local turns on INFO for every logger; botocore then logs each client it builds.
+    logging.getLogger("botocore").setLevel(logging.WARNING)
     return _LOGGER
 
 

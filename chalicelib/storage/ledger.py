@@ -45,48 +45,51 @@ class PaymentLedger:
     def record_in_order(self, event_item: dict[str, Any], write: InOrderWrite) -> None:
         """One request: the event and a blind update of its transaction, valid only if the
         event is newer than everything the transaction reflects (see `InOrderWrite`)."""
-        names: dict[str, str] = {"#events": "events", "#version": "version"}
-        values: dict[str, Any] = {
-            ":record": to_value([record_to_item(write.record)]), ":empty": to_value([]),
-            ":zero": to_value(0), ":one": to_value(1),
-        }
+        names: dict[str, str] = {}
+        values: dict[str, Any] = {}
+        tokens: dict[str, str] = {}
+
+        def name(attribute: str) -> str:
+            token = f"#{attribute}"
+            names[token] = attribute
+            return token
+
+        def value(plain: Any) -> str:
+            """One placeholder per distinct value: the request is serialised on every
+            webhook, and several attributes carry the same order key or time."""
+            encoded = to_value(plain)
+            fingerprint = repr(encoded)
+            if fingerprint not in tokens:
+                tokens[fingerprint] = f":v{len(tokens)}"
+                values[tokens[fingerprint]] = encoded
+            return tokens[fingerprint]
+
         assignments = [
-            "#events = list_append(if_not_exists(#events, :empty), :record)",
-            "#version = if_not_exists(#version, :zero) + :one",
+            f"{name('events')} = list_append(if_not_exists(#events, {value([])}), "
+            f"{value([record_to_item(write.record)])})",
+            f"{name('version')} = if_not_exists(#version, {value(0)}) + {value(1)}",
         ]
-
-        def assign(attribute: str, value: Any, only_if_absent: bool = False) -> None:
-            token = f"a{len(names)}"
-            names[f"#{token}"] = attribute
-            values[f":{token}"] = to_value(value)
-            assignments.append(
-                f"#{token} = if_not_exists(#{token}, :{token})" if only_if_absent
-                else f"#{token} = :{token}"
-            )
-
         pk = transaction_pk(write.sets["provider"], write.sets["id"])
-        for name, value in write.sets.items():
-            assign(name, encode_value(name, value))
-        for name, value in write.merge_sets.items():
-            assign(name, encode_value(name, value))
-        for name, key in write.sources.items():
-            assign(SOURCE_PREFIX + name, key)
-        for name, value in write.set_if_absent.items():
-            assign(name, encode_value(name, value), only_if_absent=True)
+        sets = {**write.sets, **write.merge_sets,
+                **{SOURCE_PREFIX + fact: key for fact, key in write.sources.items()}}
         if "created_at" in write.sets:
-            assign("created_key", created_key(sortable(write.sets["created_at"]), pk))
+            sets["created_key"] = created_key(sortable(write.sets["created_at"]), pk)
+        for attribute, plain in sets.items():
+            assignments.append(f"{name(attribute)} = {value(encode_value(attribute, plain))}")
+        for attribute, plain in write.set_if_absent.items():
+            token = name(attribute)
+            assignments.append(
+                f"{token} = if_not_exists({token}, {value(encode_value(attribute, plain))})")
 
-        names.update({"#pk": "pk", "#frontier": "frontier", "#last": "last_event_at"})
-        values[":key"] = to_value(write.order_key)
-        values[":occurred"] = to_value(encode_value("last_event_at", write.occurred_at))
-        newer = "#frontier < :key AND #last < :occurred"
+        newer = (f"{name('frontier')} < {value(write.order_key)} AND "
+                 f"{name('last_event_at')} < {value(encode_value('last_event_at', write.occurred_at))}")
         if write.refunded_at_most is not None:
-            names["#refunded"] = "amount_refunded"
-            values[":refunded"] = to_value(write.refunded_at_most)
-            newer += " AND (attribute_not_exists(#refunded) OR #refunded <= :refunded)"
+            refunded = name("amount_refunded")
+            newer += (f" AND (attribute_not_exists({refunded}) OR "
+                      f"{refunded} <= {value(write.refunded_at_most)})")
         condition = (
-            f"attribute_not_exists(#pk) OR ({newer})" if write.may_create
-            else f"attribute_exists(#pk) AND {newer}"
+            f"attribute_not_exists({name('pk')}) OR ({newer})" if write.may_create
+            else f"attribute_exists({name('pk')}) AND {newer}"
         )
         update = {
             "TableName": self._transactions,
