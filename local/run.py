@@ -136,14 +136,18 @@ def aws_env(endpoint_url: str, base: dict[str, str] | None = None) -> dict[str, 
     return env
 
 
-def app_env(endpoint_url: str, outputs: dict[str, str]) -> dict[str, str]:
-    env = aws_env(endpoint_url)
-    env.update({
-        "EVENTS_TABLE": outputs["EventsTableName"],
-        "TRANSACTIONS_TABLE": outputs["TransactionsTableName"],
-        "TRANSACTIONS_STREAM_ARN": outputs["TransactionsStreamArn"],
-        "WEBHOOK_SECRETS_ID": outputs["WebhookSecretsId"],
-    })
+OUTPUT_ENV = {
+    "EventsTableName": "EVENTS_TABLE",
+    "TransactionsTableName": "TRANSACTIONS_TABLE",
+    "TransactionsStreamArn": "TRANSACTIONS_STREAM_ARN",
+    "WebhookSecretsId": "WEBHOOK_SECRETS_ID",
+}
+"""Stack output -> the app's environment variable: the one place that pairs them."""
+
+
+def app_env(endpoint_url: str, outputs: dict[str, str], base: dict[str, str] | None = None) -> dict[str, str]:
+    env = aws_env(endpoint_url, base)
+    env.update({variable: outputs[output] for output, variable in OUTPUT_ENV.items()})
     return env
 
 

@@ -19,7 +19,7 @@ from typing import Any
 
 from local import provision
 from local.emulator import READY_PREFIX
-from local.run import die_with_parent
+from local.run import app_env, die_with_parent
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 STAGE = "local"
@@ -90,20 +90,9 @@ class Emulator:
 
 
 def stack_env(endpoint_url: str, outputs: dict[str, str]) -> dict[str, str]:
-    """What the app and any boto3 client need to talk to this emulator's stage."""
-    return {
-        "AWS_ENDPOINT_URL": endpoint_url,
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_SESSION_TOKEN": "testing",
-        "AWS_DEFAULT_REGION": provision.DEFAULT_REGION,
-        "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",
-        "STAGE": STAGE,
-        "EVENTS_TABLE": outputs["EventsTableName"],
-        "TRANSACTIONS_TABLE": outputs["TransactionsTableName"],
-        "TRANSACTIONS_STREAM_ARN": outputs["TransactionsStreamArn"],
-        "WEBHOOK_SECRETS_ID": outputs["WebhookSecretsId"],
-    }
+    """What the app and any boto3 client need to talk to this emulator's stage: exactly
+    what `make run` gives the app."""
+    return app_env(endpoint_url, outputs, base={})
 
 
 @dataclass
