@@ -128,19 +128,29 @@ def cpu_ratio(wiring, app_module, rounds: int = 15, block: int = 200) -> dict[st
     def bare_put() -> None:
         client.put_item(TableName=table, Item=item, ConditionExpression="attribute_not_exists(pk)")
 
-    for warm in (handler, bare_put):
+    captured: dict = {}
+    capture = lambda params, **_: captured.update(params)  # noqa: E731
+    client.meta.events.register("provide-client-params.dynamodb.TransactWriteItems", capture)
+    handler()
+    client.meta.events.unregister("provide-client-params.dynamodb.TransactWriteItems", capture)
+
+    def bare_transaction() -> None:
+        client.transact_write_items(**captured)
+
+    for warm in (handler, bare_put, bare_transaction):
         for _ in range(50):
             warm()
-    handler_us, put_us = [], []
+    handler_us, put_us, transaction_us = [], [], []
     for _ in range(rounds):
-        for fn, sink in ((handler, handler_us), (bare_put, put_us)):
+        for fn, sink in ((handler, handler_us), (bare_put, put_us), (bare_transaction, transaction_us)):
             start = time.process_time()
             for _ in range(block):
                 fn()
             sink.append((time.process_time() - start) / block * 1e6)
-    ratios = [h / p for h, p in zip(handler_us, put_us)]
     return {"handler_us": statistics.median(handler_us), "put_item_us": statistics.median(put_us),
-            "ratio": statistics.median(ratios)}
+            "transaction_us": statistics.median(transaction_us),
+            "ratio": statistics.median(h / p for h, p in zip(handler_us, put_us)),
+            "ratio_transaction": statistics.median(h / t for h, t in zip(handler_us, transaction_us))}
 
 
 def main() -> None:
@@ -167,6 +177,8 @@ def main() -> None:
         print("Handler CPU per webhook vs a bare put_item, DynamoDB stubbed to answer at once")
         print(f"  handler {figures['handler_us']:.0f} us, put_item {figures['put_item_us']:.0f} us, "
               f"ratio {figures['ratio']:.2f} (target <= 1.5)")
+        print(f"  the same TransactWriteItems sent bare: {figures['transaction_us']:.0f} us; "
+              f"handler / bare transaction {figures['ratio_transaction']:.2f}")
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from functools import lru_cache
 
 
 class InvalidTimestamp(ValueError):
@@ -26,6 +27,7 @@ def parse_iso(text: str) -> datetime:
         raise InvalidTimestamp(f"'{text}' is out of range") from exc
 
 
+@lru_cache(maxsize=512)  # the same few instants are written several times per webhook
 def format_iso(moment: datetime) -> str:
     """The contract's form: `2026-11-20T10:00:00Z`, with microseconds only when present."""
     utc = moment.astimezone(timezone.utc)
@@ -35,6 +37,7 @@ def format_iso(moment: datetime) -> str:
     return year + utc.strftime("-%m-%dT%H:%M:%SZ")
 
 
+@lru_cache(maxsize=512)
 def sortable(moment: datetime) -> str:
     """Fixed-width form whose string order is time order (for keys and comparisons)."""
     utc = moment.astimezone(timezone.utc)

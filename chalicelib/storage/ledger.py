@@ -47,7 +47,7 @@ class PaymentLedger:
         event is newer than everything the transaction reflects (see `InOrderWrite`)."""
         names: dict[str, str] = {}
         values: dict[str, Any] = {}
-        tokens: dict[str, str] = {}
+        tokens: dict[object, str] = {}
 
         def name(attribute: str) -> str:
             token = f"#{attribute}"
@@ -57,11 +57,10 @@ class PaymentLedger:
         def value(plain: Any) -> str:
             """One placeholder per distinct value: the request is serialised on every
             webhook, and several attributes carry the same order key or time."""
-            encoded = to_value(plain)
-            fingerprint = repr(encoded)
+            fingerprint = (type(plain), plain) if isinstance(plain, (str, int)) else repr(plain)
             if fingerprint not in tokens:
                 tokens[fingerprint] = f":v{len(tokens)}"
-                values[tokens[fingerprint]] = encoded
+                values[tokens[fingerprint]] = to_value(plain)
             return tokens[fingerprint]
 
         assignments = [
