@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -31,6 +30,7 @@ from chalicelib.domain.status import Status
 from chalicelib.domain.timestamps import parse_iso
 from chalicelib.errors import InvalidPayload, SignatureError
 from chalicelib.providers.base import WebhookRequest
+from chalicelib.providers.payload import load_object
 from chalicelib.providers.secrets import WebhookSecrets
 from chalicelib.providers.signatures import (
     DEFAULT_TOLERANCE_SECONDS,
@@ -167,7 +167,7 @@ def canonical_event(raw: bytes, event_id: str) -> CanonicalEvent:
     """The canonical body, delivered as event `event_id` (the `webhook-id` header)."""
     if not 0 < len(event_id) <= 255 or "/" in event_id:
         raise InvalidPayload("webhook-id header: must be 1-255 characters without '/'")
-    envelope = _validate(Envelope, _load_object(raw), prefix="")
+    envelope = _validate(Envelope, load_object(raw), prefix="")
     common = dict(
         provider=GenericProvider.name, event_id=event_id, type=envelope.type,
         occurred_at=envelope.timestamp,
@@ -205,20 +205,6 @@ def _status_of(event_type: str) -> Status:
     except ValueError:
         allowed = ", ".join(TYPE_PREFIX + status.value for status in Status)
         raise InvalidPayload(f"type: '{event_type}' is not one of {allowed}") from None
-
-
-def _load_object(raw: bytes) -> dict[str, Any]:
-    try:
-        document = json.loads(raw, parse_constant=_refuse_constant)
-    except (ValueError, RecursionError) as exc:
-        raise InvalidPayload("body: not valid JSON") from exc
-    if not isinstance(document, dict):
-        raise InvalidPayload("body: must be a JSON object")
-    return document
-
-
-def _refuse_constant(name: str) -> None:
-    raise ValueError(f"{name} is not JSON")
 
 
 def _validate(model: type[BaseModel], values: dict[str, Any], *, prefix: str) -> Any:

@@ -7,18 +7,14 @@ legacy Charges-API payment), is stored and answered `ignored`.
 """
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from typing import Any
 
-from pydantic import ValidationError
-
-from chalicelib.domain.currencies import UnknownCurrency, normalise_currency
 from chalicelib.domain.events import CanonicalEvent, ParsedEvent, PaymentFacts
 from chalicelib.domain.status import Status
-from chalicelib.domain.timestamps import from_epoch
 from chalicelib.errors import InvalidPayload, SignatureError
 from chalicelib.providers.base import WebhookRequest
+from chalicelib.providers.payload import Fields, build_event, load_object
 from chalicelib.providers.secrets import WebhookSecrets
 from chalicelib.providers.signatures import (
     DEFAULT_TOLERANCE_SECONDS,
@@ -29,8 +25,6 @@ from chalicelib.providers.signatures import (
 )
 
 HEADER = "Stripe-Signature"
-MAX_AMOUNT = 2**63 - 1
-MAX_EPOCH = 253402300799  # 9999-12-31T23:59:59Z
 _MAX_HEADER_ITEMS = 32
 
 _PAYMENT_INTENT_STATUS = {
@@ -71,11 +65,11 @@ class StripeProvider:
         check_tolerance(timestamp, now, self.tolerance_seconds, header=HEADER)
 
     def parse(self, request: WebhookRequest) -> list[ParsedEvent]:
-        event = canonical_event(_load_object(request.raw_body))
+        event = canonical_event(load_object(request.raw_body))
         return [ParsedEvent(event=event, raw=request.raw_body)]
 
     def parse_stored(self, raw: bytes, event_id: str) -> CanonicalEvent:
-        event = canonical_event(_load_object(raw))
+        event = canonical_event(load_object(raw))
         if event.event_id != event_id:
             raise InvalidPayload(f"id: stored event {event_id!r} holds event {event.event_id!r}")
         return event
@@ -106,23 +100,9 @@ def _read_header(header: str) -> tuple[str, list[bytes]]:
     return timestamps[0], signatures
 
 
-def _load_object(raw: bytes) -> dict[str, Any]:
-    try:
-        document = json.loads(raw, parse_constant=_refuse_constant)
-    except (ValueError, RecursionError) as exc:
-        raise InvalidPayload("body: not valid JSON") from exc
-    if not isinstance(document, dict):
-        raise InvalidPayload("body: must be a JSON object")
-    return document
-
-
-def _refuse_constant(name: str) -> None:
-    raise ValueError(f"{name} is not JSON")
-
-
 def canonical_event(document: dict[str, Any]) -> CanonicalEvent:
     """One Stripe Event object (already JSON-decoded) as a canonical event."""
-    root = _Fields(document, "")
+    root = Fields(document, "")
     envelope = dict(
         provider=StripeProvider.name,
         event_id=root.identifier("id"),
@@ -148,8 +128,8 @@ def canonical_event(document: dict[str, Any]) -> CanonicalEvent:
         payment_id, status, facts = None, None, None
 
     if payment_id is None or status is None or facts is None:
-        return _build(envelope)
-    return _build(
+        return build_event(envelope)
+    return build_event(
         envelope,
         payment_id=payment_id,
         status=status,
@@ -158,7 +138,7 @@ def canonical_event(document: dict[str, Any]) -> CanonicalEvent:
     )
 
 
-def _dispute_status(event_type: str, dispute: _Fields) -> Status | None:
+def _dispute_status(event_type: str, dispute: Fields) -> Status | None:
     """`charge.dispute.closed` is `succeeded` when won and `disputed` when lost. Any other
     closing status (`warning_closed`: an inquiry that never became a chargeback; newer ones
     such as `prevented`) is `ignored`: the payment keeps the status it had. Mapping
@@ -170,7 +150,7 @@ def _dispute_status(event_type: str, dispute: _Fields) -> Status | None:
     return _CLOSED_DISPUTE_STATUS.get(dispute.text("status", required=True) or "")
 
 
-def _payment_intent_facts(root: _Fields, intent: _Fields) -> PaymentFacts:
+def _payment_intent_facts(root: Fields, intent: Fields) -> PaymentFacts:
     return PaymentFacts(
         amount=intent.amount("amount"),
         currency=intent.currency("currency"),
@@ -182,7 +162,7 @@ def _payment_intent_facts(root: _Fields, intent: _Fields) -> PaymentFacts:
     )
 
 
-def _charge_facts(root: _Fields, charge: _Fields) -> PaymentFacts:
+def _charge_facts(root: Fields, charge: Fields) -> PaymentFacts:
     """A charge's `created` is the charge's, not the payment's: it is not a fact here."""
     details = charge.optional_object("payment_method_details")
     return PaymentFacts(
@@ -196,7 +176,7 @@ def _charge_facts(root: _Fields, charge: _Fields) -> PaymentFacts:
     )
 
 
-def _dispute_facts(root: _Fields, dispute: _Fields) -> PaymentFacts:
+def _dispute_facts(root: Fields, dispute: Fields) -> PaymentFacts:
     """A dispute's amount is the disputed amount, not the payment's: only currency."""
     return PaymentFacts(
         currency=dispute.currency("currency"),
@@ -205,7 +185,7 @@ def _dispute_facts(root: _Fields, dispute: _Fields) -> PaymentFacts:
     )
 
 
-def _merchant(root: _Fields, obj: _Fields) -> str | None:
+def _merchant(root: Fields, obj: Fields) -> str | None:
     """The connected account for Connect events, else `metadata.merchant_id`."""
     account = root.text("account")
     if account:
@@ -214,119 +194,10 @@ def _merchant(root: _Fields, obj: _Fields) -> str | None:
     return metadata.text("merchant_id") if metadata is not None else None
 
 
-def _single_method_type(intent: _Fields) -> str | None:
+def _single_method_type(intent: Fields) -> str | None:
     types = intent.values.get("payment_method_types")
     if types is None:
         return None
     if not isinstance(types, list) or not all(isinstance(t, str) for t in types):
         raise InvalidPayload(f"{intent.where('payment_method_types')}: must be a list of strings")
     return types[0] if len(types) == 1 and types[0] else None
-
-
-def _build(envelope: dict[str, Any], **fields: Any) -> CanonicalEvent:
-    try:
-        return CanonicalEvent(**envelope, **fields)
-    except ValidationError as exc:  # a safety net: the readers below check first
-        error = exc.errors()[0]
-        where = ".".join(str(part) for part in error["loc"])
-        raise InvalidPayload(f"{where}: {error['msg']}") from None
-
-
-class _Fields:
-    """A JSON object being read, and its dotted path for error messages.
-
-    Readers return `None` for an absent or null optional field and raise `InvalidPayload`
-    naming the field for a missing required one or a value of the wrong type."""
-
-    __slots__ = ("values", "path")
-
-    def __init__(self, values: dict[str, Any], path: str) -> None:
-        self.values, self.path = values, path
-
-    def where(self, key: str) -> str:
-        return f"{self.path}.{key}" if self.path else key
-
-    def _get(self, key: str, required: bool) -> Any:
-        value = self.values.get(key)
-        if value is None and required:
-            raise InvalidPayload(f"{self.where(key)}: is required")
-        return value
-
-    def _wrong(self, key: str, expected: str, value: Any) -> InvalidPayload:
-        return InvalidPayload(f"{self.where(key)}: must be {expected}, not {_json_type(value)}")
-
-    def object(self, key: str) -> _Fields:
-        value = self._get(key, True)
-        if not isinstance(value, dict):
-            raise self._wrong(key, "an object", value)
-        return _Fields(value, self.where(key))
-
-    def optional_object(self, key: str) -> _Fields | None:
-        return self.object(key) if self.values.get(key) is not None else None
-
-    def text(self, key: str, *, required: bool = False) -> str | None:
-        value = self._get(key, required)
-        if value is None:
-            return None
-        if not isinstance(value, str):
-            raise self._wrong(key, "a string", value)
-        if not value and required:
-            raise InvalidPayload(f"{self.where(key)}: must not be empty")
-        if len(value) > 255:
-            raise InvalidPayload(f"{self.where(key)}: longer than 255 characters")
-        return value or None
-
-    def identifier(self, key: str) -> str:
-        """An id that can appear in a URL path: 1-255 characters, no '/'."""
-        value = self.text(key, required=True)
-        assert value is not None
-        if "/" in value:
-            raise InvalidPayload(f"{self.where(key)}: must not contain '/'")
-        return value
-
-    def reference(self, key: str) -> str | None:
-        """Another object's id: a string, or the object itself when Stripe expanded it."""
-        value = self.values.get(key)
-        if isinstance(value, dict):
-            return _Fields(value, self.where(key)).identifier("id")
-        return self.identifier(key) if value is not None else None
-
-    def amount(self, key: str) -> int:
-        value = self._get(key, True)
-        if not isinstance(value, int) or isinstance(value, bool):
-            raise self._wrong(key, "an integer amount in minor units", value)
-        if not 0 <= value <= MAX_AMOUNT:
-            raise InvalidPayload(f"{self.where(key)}: {value} is out of range")
-        return value
-
-    def currency(self, key: str) -> str:
-        value = self.text(key, required=True)
-        try:
-            return normalise_currency(value or "")
-        except UnknownCurrency as exc:
-            raise InvalidPayload(f"{self.where(key)}: {exc}") from None
-
-    def epoch(self, key: str, *, required: bool = False) -> datetime | None:
-        value = self._get(key, required)
-        if value is None:
-            return None
-        if not isinstance(value, int) or isinstance(value, bool):
-            raise self._wrong(key, "a unix time in seconds", value)
-        if not 0 <= value <= MAX_EPOCH:
-            raise InvalidPayload(f"{self.where(key)}: {value} is out of range")
-        return from_epoch(value)
-
-    def flag(self, key: str) -> bool | None:
-        value = self.values.get(key)
-        if value is not None and not isinstance(value, bool):
-            raise self._wrong(key, "true or false", value)
-        return value
-
-
-def _json_type(value: Any) -> str:
-    if isinstance(value, bool):
-        return "a boolean"
-    return {
-        str: "a string", int: "a number", float: "a number", list: "an array",
-        dict: "an object", type(None): "null",
-    }.get(type(value), type(value).__name__)
