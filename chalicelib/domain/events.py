@@ -20,10 +20,28 @@ class Outcome(str, Enum):
     IGNORED = "ignored"
 
 
+MAX_SEQUENCE = 2**63 - 1
+_SEQUENCE_WIDTH = len(str(MAX_SEQUENCE))
+
+
+class RefundFact(BaseModel):
+    """One refund reported on its own, by its own id (Adyen REFUND items, Square refunds).
+
+    Stripe reports a running total instead (`amount_refunded`); providers that report refund
+    by refund need their refunds added up, and a redelivered or updated refund must not be
+    counted twice, so the transaction keeps them by id (see `merge_event`)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str = Field(min_length=1, max_length=255)
+    amount: int = Field(ge=0)
+
+
 class PaymentFacts(BaseModel):
     """What one event says about the payment itself; `None` means "this event does not say".
 
-    A refund's or dispute's own amount is never put in `amount`: that field is the payment's."""
+    A refund's or dispute's own amount is never put in `amount`: that field is the payment's.
+    `amount_refunded` is a refunded total; `refund` is one refund of its own."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -35,6 +53,7 @@ class PaymentFacts(BaseModel):
     payment_method: str | None = None
     created_at: datetime | None = None
     live: bool | None = None
+    refund: RefundFact | None = None
 
     @field_validator("currency")
     @classmethod
@@ -52,7 +71,9 @@ class CanonicalEvent(BaseModel):
     `payment_id` is `None` for event types that do not describe a payment (answered
     `ignored`). `refund_by_amount` marks refund events whose status (refunded or partially
     refunded) is only known once the payment's amount is: the status is then resolved by
-    the transaction, not by the event."""
+    the transaction, not by the event. `sequence` is the provider's own revision number of
+    the payment (Square's payment `version`), when it gives one: it orders two events that
+    carry the same time and status."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -63,6 +84,7 @@ class CanonicalEvent(BaseModel):
     payment_id: str | None = Field(default=None, min_length=1, max_length=255)
     status: Status | None = None
     refund_by_amount: bool = False
+    sequence: int | None = Field(default=None, ge=0, le=MAX_SEQUENCE)
     facts: PaymentFacts = PaymentFacts()
 
     @property
@@ -72,11 +94,14 @@ class CanonicalEvent(BaseModel):
     @property
     def order_key(self) -> str:
         """One total order over a transaction's events: provider event time, then status
-        precedence (later status wins a tie), then event id so that no two events tie.
-        Any permutation of the same events therefore folds to the same state."""
+        precedence (later status wins a tie), then the provider's sequence (an event without
+        one counts as 0), then event id so that no two events tie. Any permutation of the
+        same events therefore folds to the same state. Every part before the event id is
+        fixed-width, so string order is this order (storage compares keys as strings)."""
         status = Status.PARTIALLY_REFUNDED if self.refund_by_amount else self.status
         precedence = status.precedence if status is not None else 0
-        return f"{sortable(self.occurred_at)}|{precedence}|{self.event_id}"
+        sequence = f"{self.sequence or 0:0{_SEQUENCE_WIDTH}d}"
+        return f"{sortable(self.occurred_at)}|{precedence}|{sequence}|{self.event_id}"
 
     @property
     def transaction_ref(self) -> str | None:

@@ -5,7 +5,10 @@ A transaction's state is a join of its events' contributions, each a semilattice
 - status comes from the event with the greatest `order_key` (the *frontier*);
 - each payment fact (amount, currency, merchant, ...) comes from the greatest event that
   states it, so the merge keeps, per fact, the order key of the event it came from;
-- `amount_refunded` is the largest refunded total any event reported;
+- `amount_refunded` is the largest refunded total any event reported or, for providers
+  that report refund by refund, the sum of those refunds kept by refund id (per id the
+  largest amount, so a redelivered or updated refund is not counted twice), whichever is
+  larger: `max` of two monotone quantities is again a join;
 - `created_at` is the stated creation time, else the earliest event time seen.
 Joins are commutative, associative and idempotent, so any permutation of the same events,
 with any redeliveries, ends in the same state. The merge needs only the summary and this
@@ -81,6 +84,7 @@ class Transaction(BaseModel):
     updated_at: datetime
     last_event_at: datetime
     events: tuple[EventRecord, ...] = ()
+    refunds: dict[str, int] = {}
     merge: MergeState
     version: int = 0
     archived: ArchivePointer | None = None
@@ -132,8 +136,9 @@ def merge_event(
 
     first_event_at = event.occurred_at if base is None else min(base.first_event_at, event.occurred_at)
     last_event_at = event.occurred_at if current is None else max(current.last_event_at, event.occurred_at)
+    refunds = _with_refund(current.refunds if current is not None else {}, event)
     refunded = max(current.amount_refunded if current is not None else 0,
-                   event.facts.amount_refunded or 0)
+                   event.facts.amount_refunded or 0, sum(refunds.values()))
     status = refund_status(refunded, values["amount"]) if frontier_refund else frontier_status
     assert status is not None  # describes_payment guarantees the frontier has one
 
@@ -144,7 +149,7 @@ def merge_event(
         amount_refunded=refunded,
         last_event_at=last_event_at,
     )
-    changed = current is None or any(
+    changed = current is None or refunds != current.refunds or any(
         merged_fields[name] != getattr(current, name) for name in SUMMARY_FIELDS
     )
     outcome = Outcome.APPLIED if changed else Outcome.STALE
@@ -157,6 +162,7 @@ def merge_event(
         id=event.payment_id,  # type: ignore[arg-type]  # describes_payment checked above
         updated_at=received_at if changed or current is None else current.updated_at,
         events=_listed(current.events if current is not None else (), record, replay),
+        refunds=refunds,
         merge=MergeState(
             frontier=frontier, frontier_status=frontier_status,
             frontier_refund=frontier_refund, first_event_at=first_event_at, sources=sources,
@@ -166,6 +172,13 @@ def merge_event(
         **merged_fields,
     )
     return MergeResult(merged, outcome)
+
+
+def _with_refund(refunds: dict[str, int], event: CanonicalEvent) -> dict[str, int]:
+    refund = event.facts.refund
+    if refund is None or refunds.get(refund.id, -1) >= refund.amount:
+        return refunds
+    return {**refunds, refund.id: refund.amount}
 
 
 def _listed(
@@ -200,8 +213,9 @@ class InOrderWrite:
 
 def in_order_write(event: CanonicalEvent, received_at: datetime) -> InOrderWrite | None:
     """The single-request write for an in-order event, or None when the event's effect
-    depends on state it does not carry (a refund whose status needs the payment amount)."""
-    if not event.describes_payment:
+    depends on state it does not carry (a refund whose status needs the payment amount, or
+    one refund of several whose sum needs the refunds already recorded)."""
+    if not event.describes_payment or event.facts.refund is not None:
         return None
     facts = event.facts.known()
     if event.refund_by_amount and "amount" not in facts:

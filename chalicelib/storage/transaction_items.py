@@ -4,7 +4,9 @@ Key: `pk` = `<provider>#<id>`. Index keys: `merchant_id` / `customer_id` (absent
 unknown, so the indexes stay sparse) with range `created_key` = sortable created time +
 `#` + pk, which orders a listing newest first with ties broken by id. The merge
 bookkeeping (`frontier*`, `first_event_at`, `src_<fact>`) is flat so that a single
-UpdateItem can set it on an item that may not exist yet."""
+UpdateItem can set it on an item that may not exist yet. `refunds` maps refund id to amount
+for providers that report refund by refund (absent when there are none); it is part of the
+merge state, so an archived record keeps it and a late refund is still added correctly."""
 from __future__ import annotations
 
 from typing import Any
@@ -46,6 +48,7 @@ def to_item(txn: Transaction) -> dict[str, Any]:
         "last_event_at": format_iso(txn.last_event_at),
         "created_key": created_key(sortable(txn.created_at), pk),
         "events": [record_to_item(r) for r in txn.events] if txn.archived is None or txn.events else None,
+        "refunds": dict(txn.refunds) or None,
         "version": txn.version,
         "frontier": txn.merge.frontier, "frontier_status": txn.merge.frontier_status.value,
         "frontier_refund": txn.merge.frontier_refund,
@@ -78,6 +81,7 @@ def from_item(item: dict[str, Any]) -> Transaction:
             )
             for r in item.get("events", [])
         ),
+        refunds=item.get("refunds") or {},
         merge=MergeState(
             frontier=item["frontier"], frontier_status=Status(item["frontier_status"]),
             frontier_refund=item.get("frontier_refund", False),

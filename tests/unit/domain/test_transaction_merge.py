@@ -6,24 +6,31 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from chalicelib.domain.events import CanonicalEvent, Outcome, PaymentFacts
+from chalicelib.domain.events import CanonicalEvent, Outcome, PaymentFacts, RefundFact
 from chalicelib.domain.status import Status
-from chalicelib.domain.transaction import Transaction, in_order_write, merge_event
+from chalicelib.domain.transaction import ArchivePointer, Transaction, in_order_write, merge_event
 
 T0 = datetime(2026, 11, 20, 10, 0, tzinfo=timezone.utc)
 RECEIVED = T0 + timedelta(days=1)
 
 
 def event(event_id: str, minute: int, status: Status | None, refund_by_amount: bool = False,
-          **facts: object) -> CanonicalEvent:
+          sequence: int | None = None, **facts: object) -> CanonicalEvent:
     return CanonicalEvent(
         provider="stripe", event_id=event_id, type=f"test.{event_id}",
         occurred_at=T0 + timedelta(minutes=minute), payment_id="pi_1", status=status,
-        refund_by_amount=refund_by_amount, facts=PaymentFacts(**facts),
+        refund_by_amount=refund_by_amount, sequence=sequence, facts=PaymentFacts(**facts),
     )
 
 
+def refund(event_id: str, minute: int, refund_id: str, amount: int) -> CanonicalEvent:
+    """One refund reported on its own (Adyen REFUND item, Square refund): its own amount."""
+    return event(event_id, minute, Status.PARTIALLY_REFUNDED, True, currency="EUR",
+                 refund=RefundFact(id=refund_id, amount=amount))
+
+
 PAYMENT = dict(amount=2000, currency="USD", created_at=T0, customer_id="cus_9", merchant_id="acct_1")
+AUTHORISED = dict(amount=10100, currency="EUR", created_at=T0, merchant_id="AcmeKitECOM")
 
 
 def fold(events: list[CanonicalEvent]) -> Transaction:
@@ -74,15 +81,67 @@ SEQUENCES = {
         ],
         dict(status=Status.PARTIALLY_REFUNDED, amount_refunded=100),
     ),
+    "authorisation and two partial refunds reported one by one": (
+        [
+            event("auth", 0, Status.SUCCEEDED, **AUTHORISED),
+            refund("refund-a", 5, "R-A", 3000),
+            refund("refund-b", 9, "R-B", 2000),
+        ],
+        dict(status=Status.PARTIALLY_REFUNDED, amount=10100, amount_refunded=5000, created_at=T0),
+    ),
+    "refunds one by one that add up to the whole payment": (
+        [
+            event("auth", 0, Status.SUCCEEDED, **AUTHORISED),
+            refund("refund-a", 5, "R-A", 6100),
+            refund("refund-b", 9, "R-B", 4000),
+        ],
+        dict(status=Status.REFUNDED, amount=10100, amount_refunded=10100),
+    ),
+    "a refund reported before its authorisation is known": (
+        [
+            refund("refund", 1, "R-A", 10100),
+            event("auth", 0, Status.SUCCEEDED, **AUTHORISED),
+        ],
+        dict(status=Status.REFUNDED, amount=10100, amount_refunded=10100, created_at=T0),
+    ),
+    "chargeback after a partial refund reported by id": (
+        [
+            event("auth", 0, Status.SUCCEEDED, **AUTHORISED),
+            refund("refund", 5, "R-A", 1100),
+            event("chargeback", 9, Status.DISPUTED, currency="EUR"),
+        ],
+        dict(status=Status.DISPUTED, amount=10100, amount_refunded=1100),
+    ),
+    "one refund reported twice under two event ids, once with a larger amount": (
+        [
+            event("auth", 0, Status.SUCCEEDED, **AUTHORISED),
+            refund("refund-created", 5, "R-A", 1000),
+            refund("refund-updated", 6, "R-A", 1500),
+            refund("refund-again", 7, "R-A", 1000),
+        ],
+        dict(status=Status.PARTIALLY_REFUNDED, amount_refunded=1500),
+    ),
+    "same time and status: the higher payment version wins, whatever the event ids": (
+        [
+            event("evt-z", 3, Status.SUCCEEDED, sequence=2, **dict(PAYMENT, customer_id="cus_old")),
+            event("evt-a", 3, Status.SUCCEEDED, sequence=10, **dict(PAYMENT, customer_id="cus_new")),
+            event("evt-m", 1, Status.PENDING, sequence=1, **PAYMENT),
+        ],
+        dict(status=Status.SUCCEEDED, customer_id="cus_new"),
+    ),
 }
+
+
+def state(txn: Transaction) -> tuple:
+    return (*sorted(txn.summary().items()), tuple(sorted(txn.refunds.items())))
 
 
 @pytest.mark.parametrize("name", SEQUENCES)
 def test_every_delivery_order_ends_in_the_same_expected_state(name: str) -> None:
     events, expected = SEQUENCES[name]
-    states = {tuple(sorted(fold(list(order)).summary().items())) for order in itertools.permutations(events)}
+    states = {state(fold(list(order))) for order in itertools.permutations(events)}
     assert len(states) == 1
-    final = dict(next(iter(states)))
+    final = fold(events).summary()
     for field, value in expected.items():
         assert final[field] == value, field
 
@@ -92,7 +151,7 @@ def test_redelivered_events_change_nothing(name: str) -> None:
     events, _ = SEQUENCES[name]
     once = fold(events)
     twice = fold(events + list(reversed(events)))
-    assert twice.summary() == once.summary()
+    assert state(twice) == state(once)
     for item in events:
         assert merge_event(once, item, RECEIVED).outcome is Outcome.STALE
 
@@ -155,3 +214,43 @@ def test_events_that_describe_no_payment_cannot_be_merged() -> None:
     with pytest.raises(ValueError):
         merge_event(None, ignored, RECEIVED)
     assert in_order_write(ignored, RECEIVED) is None
+
+
+def test_refunds_reported_one_by_one_are_kept_by_id_and_summed() -> None:
+    txn = fold([
+        event("auth", 0, Status.SUCCEEDED, **AUTHORISED),
+        refund("refund-a", 5, "R-A", 3000),
+        refund("refund-b", 9, "R-B", 2000),
+    ])
+    assert txn.refunds == {"R-A": 3000, "R-B": 2000}
+    assert txn.amount_refunded == 5000
+
+
+def test_a_refund_already_counted_is_stale_under_another_event_id() -> None:
+    txn = fold([event("auth", 0, Status.SUCCEEDED, **AUTHORISED), refund("refund-created", 5, "R-A", 1000)])
+    result = merge_event(txn, refund("refund-updated", 5, "R-A", 1000), RECEIVED)
+    assert result.outcome is Outcome.STALE
+    assert result.transaction.amount_refunded == 1000
+
+
+def test_an_archived_record_without_events_still_adds_a_late_refund_once() -> None:
+    txn = fold([event("auth", 0, Status.SUCCEEDED, **AUTHORISED), refund("refund-a", 5, "R-A", 3000)])
+    archived = txn.model_copy(update={
+        "events": (), "archived": ArchivePointer(at=RECEIVED, object="s3://archive/part-00000.jsonl.gz")})
+    late = merge_event(archived, refund("refund-b", 60 * 24 * 90, "R-B", 7100), RECEIVED).transaction
+    assert (late.status, late.amount_refunded) == (Status.REFUNDED, 10100)
+    assert merge_event(late, refund("refund-a-again", 6, "R-A", 3000), RECEIVED).outcome is Outcome.STALE
+
+
+def test_in_order_write_is_refused_for_one_refund_of_several() -> None:
+    assert in_order_write(refund("refund", 5, "R-A", 10), RECEIVED) is None
+
+
+def test_the_sequence_orders_as_a_number_inside_the_string_key() -> None:
+    low = event("evt-b", 3, Status.SUCCEEDED, sequence=9)
+    high = event("evt-a", 3, Status.SUCCEEDED, sequence=10)
+    unversioned = event("evt-c", 3, Status.SUCCEEDED)
+    assert unversioned.order_key < low.order_key < high.order_key
+    assert len(low.order_key) == len(high.order_key)
+    later_status = event("evt-0", 3, Status.DISPUTED, sequence=1)
+    assert later_status.order_key > high.order_key  # status precedence comes before the sequence
