@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from chalice import Response
+
 from chalicelib.domain.timestamps import format_iso
 from chalicelib.domain.transaction import EventRecord, Transaction
 from chalicelib.services.ingest import Receipt
@@ -11,7 +13,12 @@ from chalicelib.services.replay import ReplayResult
 from chalicelib.storage.events import StoredEvent
 
 
-def receipt(result: Receipt) -> dict[str, Any]:
+def receipt(result: Receipt) -> dict[str, Any] | Response:
+    """The contract's JSON receipt, or the provider's own plain-text acknowledgement (Adyen
+    retries a notification until it reads `[accepted]`)."""
+    if result.acknowledgement is not None:
+        return Response(body=result.acknowledgement, status_code=200,
+                        headers={"Content-Type": "text/plain"})
     return {
         "received": len(result.events),
         "events": [

@@ -25,6 +25,9 @@ class WebhookRequest:
 
 class WebhookProvider(Protocol):
     name: str
+    acknowledgement: str | None
+    """A plain-text body the provider expects on success instead of the JSON receipt
+    (Adyen's `[accepted]`), or None for the receipt."""
 
     def verify(self, request: WebhookRequest, secrets: WebhookSecrets, now: datetime) -> None:
         """Raise `SignatureError` unless the request is signed by one of the configured

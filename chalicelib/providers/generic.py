@@ -105,6 +105,7 @@ class GenericProvider:
     """`POST /webhooks/generic`. `tolerance_seconds` bounds |now - webhook-timestamp|."""
 
     name = "generic"
+    acknowledgement: str | None = None
 
     def __init__(self, tolerance_seconds: int = DEFAULT_TOLERANCE_SECONDS) -> None:
         self.tolerance_seconds = tolerance_seconds

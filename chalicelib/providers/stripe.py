@@ -43,6 +43,7 @@ class StripeProvider:
     """`POST /webhooks/stripe`. `tolerance_seconds` bounds |now - t| of the signed time."""
 
     name = "stripe"
+    acknowledgement: str | None = None
 
     def __init__(self, tolerance_seconds: int = DEFAULT_TOLERANCE_SECONDS) -> None:
         self.tolerance_seconds = tolerance_seconds

@@ -34,8 +34,12 @@ class EventReceipt:
 
 @dataclass(frozen=True)
 class Receipt:
+    """What a delivery did, event by event; `acknowledgement` is the plain-text answer the
+    provider expects instead of the JSON receipt, if it expects one."""
+
     provider: str
     events: list[EventReceipt]
+    acknowledgement: str | None = None
 
 
 class IngestService:
@@ -67,7 +71,8 @@ class IngestService:
         now = self._clock()
         provider.verify(request, self._secrets.current(), now)
         parsed = provider.parse(request)
-        return Receipt(provider_name, [self._store(item, now) for item in parsed])
+        events = [self._store(item, now) for item in parsed]
+        return Receipt(provider_name, events, provider.acknowledgement)
 
     def _store(self, parsed: ParsedEvent, received_at: datetime) -> EventReceipt:
         event = parsed.event
