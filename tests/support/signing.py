@@ -53,3 +53,61 @@ def payment_intent(intent_id: str, status: str, amount: int = 2000, created: int
         "customer": customer, "created": created, "status": status,
         "metadata": {"merchant_id": merchant}, "payment_method_types": ["card"],
     }
+
+
+# --- Adyen: each NotificationRequestItem signed by Adyen's own SDK ------------------------
+
+ADYEN_KEY = SECRETS["adyen"]["hmac_keys"][0]
+
+
+def adyen_sign(item: dict, key: str | None = None) -> dict:
+    """The item with `additionalData.hmacSignature` as `Adyen.util` computes it."""
+    from Adyen.util import generate_notification_sig
+
+    signature = generate_notification_sig(item, key or ADYEN_KEY).decode()
+    return {**item, "additionalData": {**item.get("additionalData", {}), "hmacSignature": signature}}
+
+
+def adyen_item(psp: str, code: str, value: int, *, original: str | None = None,
+               success: str = "true", at: str = "2026-01-01T11:00:00+01:00", currency: str = "EUR",
+               key: str | None = None, **extra: object) -> dict:
+    """A signed NotificationRequestItem; `original` is the payment a modification refers to."""
+    item = {
+        "amount": {"currency": currency, "value": value}, "eventCode": code, "eventDate": at,
+        "merchantAccountCode": "AcmeKitECOM", "merchantReference": f"order-{psp}",
+        "paymentMethod": "visa", "pspReference": psp, "success": success, **extra,
+    }
+    if original is not None:
+        item["originalReference"] = original
+    return adyen_sign(item, key)
+
+
+def adyen_body(*items: dict, live: str = "false") -> bytes:
+    return json.dumps({"live": live, "notificationItems": [
+        {"NotificationRequestItem": item} for item in items]}).encode()
+
+
+# --- Square: computed as Square documents it, checked with Square's SDK -------------------
+
+SQUARE_KEY = SECRETS["square"]["signature_keys"][0]
+SQUARE_URL = SECRETS["square"]["notification_url"]
+
+
+def square_signature(body: bytes, key: str | None = None, url: str | None = None) -> str:
+    """base64 HMAC-SHA256(key, notification URL + body), and the SDK must agree."""
+    import base64
+    import hashlib
+    import hmac
+
+    from square.utils.webhooks_helper import verify_signature
+
+    key, url = key or SQUARE_KEY, url or SQUARE_URL
+    signature = base64.b64encode(hmac.new(key.encode(), url.encode() + body, hashlib.sha256).digest()).decode()
+    assert verify_signature(request_body=body.decode(), signature_header=signature,
+                            signature_key=key, notification_url=url)
+    return signature
+
+
+def square_headers(body: bytes, key: str | None = None, url: str | None = None) -> dict[str, str]:
+    return {"Content-Type": "application/json",
+            "x-square-hmacsha256-signature": square_signature(body, key, url)}
