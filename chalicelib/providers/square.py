@@ -1,0 +1,196 @@
+"""Square: webhook events signed with `x-square-hmacsha256-signature`.
+
+The signature is base64 HMAC-SHA256, keyed with the subscription's signature key, of the
+notification URL followed by the raw body. The URL is the one configured for the stage
+(`secrets.square.notification_url`), byte for byte as it is registered with Square (scheme,
+host, path, trailing slash, query), never the URL this request arrived on: API Gateway
+stage paths and proxies rewrite that. The scheme has no timestamp, so a captured request
+could be sent again; its `event_id` dedupes it. The deprecated SHA-1 `x-square-signature`
+is not accepted.
+
+Mapping (contract section 2):
+- `payment.created` / `payment.updated` by the payment's `status`: APPROVED, PENDING ->
+  pending; COMPLETED -> succeeded; FAILED -> failed; CANCELED -> canceled (another status
+  is `ignored`). The payment states its amount (`amount_money`), creation time, customer,
+  method (`source_type`, lower-cased) and `version`, which breaks ties between events
+  with the same time and status.
+- `refund.created` / `refund.updated` with a COMPLETED refund -> one refund (its id and
+  `amount_money`) on `refund.payment_id`, refunded or partially refunded by the sum of
+  refunds against the payment's amount. A refund in any other state moved no money yet:
+  `ignored`. Square sends both events for one refund, so refunds are counted by id.
+- `dispute.created` -> disputed, on `disputed_payment.payment_id`; `dispute.state.updated`
+  (and its older name `dispute.state.changed`): WON -> succeeded, LOST or ACCEPTED ->
+  disputed, other states `ignored`. A dispute's amount is not the payment's.
+- Any other type is stored and `ignored`.
+"""
+from __future__ import annotations
+
+import base64
+import binascii
+from datetime import datetime
+from typing import Any
+
+from chalicelib.domain.events import CanonicalEvent, ParsedEvent, PaymentFacts, RefundFact
+from chalicelib.domain.status import Status
+from chalicelib.errors import InvalidPayload, SignatureError
+from chalicelib.providers.base import WebhookRequest
+from chalicelib.providers.payload import Fields, build_event, load_object
+from chalicelib.providers.secrets import WebhookSecrets
+from chalicelib.providers.signatures import any_signature_matches, hmac_sha256
+
+HEADER = "x-square-hmacsha256-signature"
+
+_PAYMENT_EVENTS = frozenset({"payment.created", "payment.updated"})
+_REFUND_EVENTS = frozenset({"refund.created", "refund.updated"})
+_DISPUTE_STATE_EVENTS = frozenset({"dispute.state.updated", "dispute.state.changed"})
+_PAYMENT_STATUS = {
+    "APPROVED": Status.PENDING,
+    "PENDING": Status.PENDING,
+    "COMPLETED": Status.SUCCEEDED,
+    "FAILED": Status.FAILED,
+    "CANCELED": Status.CANCELED,
+}
+_DISPUTE_STATE_STATUS = {
+    "WON": Status.SUCCEEDED,
+    "LOST": Status.DISPUTED,
+    "ACCEPTED": Status.DISPUTED,
+}
+
+
+class SquareProvider:
+    """`POST /webhooks/square`."""
+
+    name = "square"
+    acknowledgement: str | None = None
+
+    def verify(self, request: WebhookRequest, secrets: WebhookSecrets, now: datetime) -> None:
+        """Any configured signature key may match (rotation)."""
+        header = request.headers.get(HEADER)
+        if not header:
+            raise SignatureError(f"missing {HEADER} header")
+        try:
+            provided = base64.b64decode(header.strip(), validate=True)
+        except (binascii.Error, ValueError):
+            raise SignatureError(f"malformed {HEADER} header: not base64") from None
+        config = secrets.square
+        keys = [key.encode() for key in config.signature_keys if key]
+        if not keys:
+            raise SignatureError("no Square signature key is configured")
+        if not config.notification_url:
+            raise SignatureError("no Square notification URL is configured")
+        signed = config.notification_url.encode() + request.raw_body
+        if not any_signature_matches((hmac_sha256(key, signed) for key in keys), [provided]):
+            raise SignatureError(
+                f"the {HEADER} signature does not match a configured key and notification URL"
+            )
+
+    def parse(self, request: WebhookRequest) -> list[ParsedEvent]:
+        event = canonical_event(Fields(load_object(request.raw_body), ""))
+        return [ParsedEvent(event=event, raw=request.raw_body)]
+
+    def parse_stored(self, raw: bytes, event_id: str) -> CanonicalEvent:
+        event = canonical_event(Fields(load_object(raw), ""))
+        if event.event_id != event_id:
+            raise InvalidPayload(
+                f"event_id: stored event {event_id!r} holds event {event.event_id!r}"
+            )
+        return event
+
+
+def canonical_event(root: Fields) -> CanonicalEvent:
+    """One Square webhook event (already JSON-decoded) as a canonical event."""
+    envelope = dict(
+        provider=SquareProvider.name,
+        event_id=root.identifier("event_id"),
+        type=root.text("type", required=True),
+        occurred_at=root.timestamp("created_at", required=True),
+    )
+    event_type = envelope["type"]
+    merchant_id = root.text("merchant_id")
+    if event_type in _PAYMENT_EVENTS:
+        return _payment_event(envelope, _data_object(root).object("payment"), merchant_id)
+    if event_type in _REFUND_EVENTS:
+        return _refund_event(envelope, _data_object(root).object("refund"), merchant_id)
+    if event_type == "dispute.created" or event_type in _DISPUTE_STATE_EVENTS:
+        return _dispute_event(envelope, _dispute(_data_object(root)), merchant_id)
+    return build_event(envelope)
+
+
+def _data_object(root: Fields) -> Fields:
+    return root.object("data").object("object")
+
+
+def _payment_event(
+    envelope: dict[str, Any], payment: Fields, merchant_id: str | None,
+) -> CanonicalEvent:
+    status = _PAYMENT_STATUS.get(payment.text("status", required=True) or "")
+    if status is None:
+        return build_event(envelope)
+    money = payment.object("amount_money")
+    source_type = payment.text("source_type")
+    return build_event(
+        envelope,
+        payment_id=payment.identifier("id"),
+        status=status,
+        sequence=payment.counter("version"),
+        facts=PaymentFacts(
+            amount=money.amount("amount"),
+            currency=money.currency("currency"),
+            merchant_id=merchant_id,
+            customer_id=payment.text("customer_id"),
+            payment_method=source_type.lower() if source_type else None,
+            created_at=payment.timestamp("created_at"),
+        ),
+    )
+
+
+def _refund_event(
+    envelope: dict[str, Any], refund: Fields, merchant_id: str | None,
+) -> CanonicalEvent:
+    if refund.text("status", required=True) != "COMPLETED":
+        return build_event(envelope)
+    money = refund.object("amount_money")
+    return build_event(
+        envelope,
+        payment_id=refund.identifier("payment_id"),
+        status=Status.PARTIALLY_REFUNDED,
+        refund_by_amount=True,
+        facts=PaymentFacts(
+            currency=money.currency("currency"),
+            merchant_id=merchant_id,
+            refund=RefundFact(id=refund.identifier("id"), amount=money.amount("amount")),
+        ),
+    )
+
+
+def _dispute_event(
+    envelope: dict[str, Any], dispute: Fields, merchant_id: str | None,
+) -> CanonicalEvent:
+    """A dispute without a payment id (none is documented to lack one) is `ignored`, like
+    a Stripe dispute with no PaymentIntent: there is no transaction to put it on."""
+    if envelope["type"] == "dispute.created":
+        status: Status | None = Status.DISPUTED
+    else:
+        status = _DISPUTE_STATE_STATUS.get(dispute.text("state", required=True) or "")
+    disputed = dispute.optional_object("disputed_payment")
+    payment_id = disputed.optional_identifier("payment_id") if disputed is not None else None
+    if status is None or payment_id is None:
+        return build_event(envelope)
+    money = dispute.optional_object("amount_money")
+    return build_event(
+        envelope,
+        payment_id=payment_id,
+        status=status,
+        facts=PaymentFacts(
+            currency=money.currency("currency") if money is not None else None,
+            merchant_id=merchant_id,
+        ),
+    )
+
+
+def _dispute(data_object: Fields) -> Fields:
+    """Square's examples put the dispute under `data.object.dispute`; its API definition
+    (and so its SDKs) under `data.object.object`. Either is read."""
+    if data_object.values.get("dispute") is None and data_object.values.get("object") is not None:
+        return data_object.object("object")
+    return data_object.object("dispute")
