@@ -7,9 +7,11 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from chalicelib.errors import UnknownProvider
+from chalicelib.providers.adyen import AdyenProvider
 from chalicelib.providers.base import WebhookProvider
 from chalicelib.providers.generic import GenericProvider
 from chalicelib.providers.signatures import DEFAULT_TOLERANCE_SECONDS
+from chalicelib.providers.square import SquareProvider
 from chalicelib.providers.stripe import StripeProvider
 
 ProviderFactory = Callable[[int], WebhookProvider]
@@ -19,8 +21,8 @@ signatures carry no timestamp)."""
 _FACTORIES: dict[str, ProviderFactory] = {
     "stripe": lambda tolerance: StripeProvider(tolerance_seconds=tolerance),
     "generic": lambda tolerance: GenericProvider(tolerance_seconds=tolerance),
-    # "adyen": lambda tolerance: AdyenProvider(),
-    # "square": lambda tolerance: SquareProvider(),
+    "adyen": lambda tolerance: AdyenProvider(),
+    "square": lambda tolerance: SquareProvider(),
 }
 
 

@@ -4,12 +4,17 @@ from __future__ import annotations
 import pytest
 
 from chalicelib.errors import UnknownProvider
+from chalicelib.providers.adyen import AdyenProvider
 from chalicelib.providers.generic import GenericProvider
 from chalicelib.providers.registry import ProviderRegistry, get_provider, provider_names
+from chalicelib.providers.square import SquareProvider
 from chalicelib.providers.stripe import StripeProvider
 
 
-@pytest.mark.parametrize("name, kind", [("stripe", StripeProvider), ("generic", GenericProvider)])
+@pytest.mark.parametrize("name, kind", [
+    ("stripe", StripeProvider), ("generic", GenericProvider), ("adyen", AdyenProvider),
+    ("square", SquareProvider),
+])
 def test_each_receiver_name_gives_its_provider_named_the_same(name, kind):
     provider = get_provider(name)
     assert isinstance(provider, kind)
@@ -26,7 +31,7 @@ def test_the_default_providers_use_the_contracts_300_second_tolerance():
     assert get_provider("generic").tolerance_seconds == 300
 
 
-@pytest.mark.parametrize("name", ["paypal", "Stripe", "", "stripe/", "__class__", "x" * 10_000])
+@pytest.mark.parametrize("name", ["paypal", "Stripe", "ADYEN", "", "stripe/", "__class__", "x" * 10_000])
 def test_an_unknown_name_is_unknown_provider_404(name):
     with pytest.raises(UnknownProvider) as caught:
         get_provider(name)
@@ -48,3 +53,10 @@ def test_a_registry_builds_its_providers_lazily_with_its_own_tolerance():
     registry.get("stripe")
     assert built == [30]
     assert registry.names == ("stripe",)
+
+
+@pytest.mark.parametrize("name, acknowledgement", [
+    ("stripe", None), ("generic", None), ("square", None), ("adyen", "[accepted]"),
+])
+def test_only_adyen_asks_for_a_plain_text_acknowledgement(name, acknowledgement):
+    assert get_provider(name).acknowledgement == acknowledgement
