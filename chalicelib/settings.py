@@ -19,6 +19,8 @@ class Settings:
     signature_tolerance_seconds: int
     event_retention_days: int
     secrets_cache_seconds: int
+    analytics_table: str
+    transactions_stream_arn: str
 
     @classmethod
     def from_environment(cls, env: dict[str, str] | None = None) -> "Settings":
@@ -34,6 +36,12 @@ class Settings:
             signature_tolerance_seconds=int(env.get("SIGNATURE_TOLERANCE_SECONDS", 300)),
             event_retention_days=int(env.get("EVENT_RETENTION_DAYS", 90)),
             secrets_cache_seconds=int(env.get("SECRETS_CACHE_SECONDS", 60)),
+            analytics_table=env.get("ANALYTICS_TABLE", f"{prefix}-analytics"),
+            # Needed when app.py is imported (the stream decorator's argument); the
+            # placeholder keeps imports working where no stream exists (unit tests, tools).
+            transactions_stream_arn=env.get(
+                "TRANSACTIONS_STREAM_ARN",
+                f"arn:aws:dynamodb:us-east-1:000000000000:table/{prefix}-transactions/stream/placeholder"),
         )
 
 
