@@ -6,9 +6,11 @@ from typing import Any, Callable
 from chalice import Chalice, Response
 
 from chalicelib import wiring
-from chalicelib.api import params, views
+from chalicelib.api import analytics, params, views
 from chalicelib.api.responses import contract_shape, json_errors
 from chalicelib.observability.logs import configure, log
+from chalicelib.settings import Settings
+from chalicelib.storage.transaction_stream import read_batch
 
 app = Chalice(app_name="payment-webhooks")
 app.log = configure()
@@ -63,3 +65,18 @@ def get_event(provider: str, event_id: str) -> dict[str, Any]:
 def replay_event(provider: str, event_id: str) -> dict[str, Any]:
     return views.replay(wiring.replay_service().replay(
         params.path_id("provider", provider), params.path_id("event_id", event_id)))
+
+
+@route("/analytics/daily", methods=["GET"])
+def daily_analytics() -> dict[str, Any]:
+    query = analytics.daily_query(app.current_request.query_params)
+    return analytics.daily_view(wiring.analytics_service().daily(query))
+
+
+@app.on_dynamodb_record(stream_arn=Settings.from_environment().transactions_stream_arn,
+                        batch_size=100, starting_position="TRIM_HORIZON")
+def update_daily_analytics(event: Any) -> dict[str, Any]:
+    """The transactions stream, applied to the daily figures exactly once (see
+    chalicelib/services/analytics.py); failed records go back to Lambda by sequence number."""
+    batch = read_batch(event.to_dict())
+    return analytics.stream_response(wiring.analytics_service().apply(batch), batch.windowed)

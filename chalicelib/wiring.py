@@ -100,9 +100,17 @@ def replay_service() -> Any:
     return ReplayService(get_provider, events(), transactions(), ledger(), utc_now)
 
 
+@lru_cache(maxsize=1)
+def analytics_service() -> Any:
+    from chalicelib.services.analytics import AnalyticsService
+    from chalicelib.storage.analytics import AnalyticsRepository
+
+    return AnalyticsService(AnalyticsRepository(aws_client("dynamodb"), get_settings().analytics_table))
+
+
 def reset() -> None:
     """Forget every built object (tests change the environment between cases)."""
     get_settings.cache_clear()
     for built in (aws_client, secrets, ledger, transactions, events, ingest_service,
-                  query_service, replay_service):
+                  query_service, replay_service, analytics_service):
         built.cache_clear()
