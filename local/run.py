@@ -141,6 +141,7 @@ OUTPUT_ENV = {
     "TransactionsTableName": "TRANSACTIONS_TABLE",
     "TransactionsStreamArn": "TRANSACTIONS_STREAM_ARN",
     "WebhookSecretsId": "WEBHOOK_SECRETS_ID",
+    "AnalyticsTableName": "ANALYTICS_TABLE",
 }
 """Stack output -> the app's environment variable: the one place that pairs them."""
 
@@ -181,7 +182,13 @@ def build_workers(endpoint_url: str, outputs: dict[str, str]) -> list[ManagedPro
     """Background workers that need the provisioned stack (the stream poller, the scheduler),
     in start order. Each is a ManagedProcess, e.g. `[sys.executable, "-m", "local.<worker>"]`
     with `app_env(endpoint_url, outputs)`."""
-    return []
+    return [stream_poller_process(endpoint_url, outputs)]
+
+
+def stream_poller_process(endpoint_url: str, outputs: dict[str, str]) -> ManagedProcess:
+    """Feeds the transactions stream to the analytics handler, as Lambda does when deployed."""
+    argv = [sys.executable, "-m", "local.stream_poller"]
+    return ManagedProcess("stream-poller", argv, app_env(endpoint_url, outputs))
 
 
 class Supervisor:
