@@ -110,7 +110,7 @@ def main() -> None:
         sequence = 1100000000017454423009
         print(f"analytics stream handler, {BATCH}-record batches of new payments, in-process moto")
         print(f"{'buckets':>8} {'writes/batch':>13} {'other calls':>12} {'records/s':>10} "
-              f"{'replay Δcount':>14} {'UpdateItem (no-op)':>16} {'GetItem':>14}")
+              f"{'replay Δcount':>14} {'UpdateItem (no-op)':>19} {'GetItem':>8}")
         for buckets in BUCKET_COUNTS:
             rates, writes, others = [], [], []
             for _ in range(ROUNDS):
@@ -128,7 +128,7 @@ def main() -> None:
             replay_calls = dict(calls)
             replay_change = _stored_count(client) - before
             print(f"{buckets:>8} {max(writes):>13} {max(others):>12} {statistics.median(rates):>10.0f} "
-                  f"{replay_change:>14} {replay_calls.get('UpdateItem', 0):>16} {replay_calls.get('GetItem', 0):>14}")
+                  f"{replay_change:>14} {replay_calls.get('UpdateItem', 0):>19} {replay_calls.get('GetItem', 0):>8}")
             assert max(writes) <= buckets
     print(f"handler work alone (no storage): {handler_cpu_rate():,.0f} records/s")
     print("writes/batch: conditional UpdateItems, one per bucket. Replay: the last batch delivered again; "

@@ -10,8 +10,10 @@ for the bucket. When the condition fails (a retried batch, part of which this bu
 took), the mark is read, only the records after it are aggregated again, and the write is
 conditioned on exactly that mark (optimistic; a conflict is retried with jittered backoff).
 
-Writes per batch: one per bucket whose figures the batch changes (records that leave a
-bucket unchanged, like archival or a timestamp-only update, touch nothing), plus conflicts.
+Writes per batch: one per bucket that some record of the batch changes (records that change
+nothing, like archival or a timestamp-only update, touch no bucket), plus conflicts. A bucket
+whose records cancel out is written all the same, to move its mark: a retry starting between
+those records must not apply half of them.
 A record that cannot be read, or whose bucket write fails, is reported back by sequence
 number; Lambda then retries from the earliest of them and the marks skip what was applied.
 """
