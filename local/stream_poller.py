@@ -78,7 +78,7 @@ class FileCheckpoints:
     def set(self, shard_id: str, sequence_number: str) -> None:
         self._positions[shard_id] = sequence_number
         self._path.parent.mkdir(parents=True, exist_ok=True)
-        partial = self._path.with_suffix(".tmp")
+        partial = self._path.with_suffix(f".{os.getpid()}.tmp")  # another poller may be writing too
         partial.write_text(json.dumps({self._stream_arn: self._positions}), encoding="utf-8")
         partial.replace(self._path)
 

@@ -33,6 +33,7 @@ from chalicelib.storage.errors import PreconditionFailed
 from chalicelib.storage.transaction_stream import StreamBatch
 
 MAX_CONFLICT_RETRIES = 6
+logger = logging.getLogger("payment_webhooks")
 
 
 @dataclass(frozen=True)
@@ -75,7 +76,7 @@ class AnalyticsService:
             try:
                 self._apply_to(bucket, entries, batch.lane)
             except Exception:  # noqa: BLE001 - reported per record; the others go on
-                logging.getLogger("payment_webhooks").exception("analytics bucket write failed")
+                logger.exception("analytics bucket write failed")
                 failed.extend(entry.sequence_number for entry in entries)
         return sorted(set(failed), key=lambda s: s.zfill(64))
 
