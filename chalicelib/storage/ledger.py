@@ -17,7 +17,8 @@ from chalicelib.storage.errors import (
     storage_errors,
 )
 from chalicelib.storage.transaction_items import (
-    SOURCE_PREFIX, created_key, encode_value, record_to_item, to_item, transaction_pk,
+    ARCHIVE_SHARD, SOURCE_PREFIX, archive_shard, created_key, encode_value, record_to_item,
+    to_item, transaction_pk,
 )
 
 _NEW_EVENT = "attribute_not_exists(pk)"
@@ -73,6 +74,7 @@ class PaymentLedger:
                 **{SOURCE_PREFIX + fact: key for fact, key in write.sources.items()}}
         if "created_at" in write.sets:
             sets["created_key"] = created_key(sortable(write.sets["created_at"]), pk)
+            sets[ARCHIVE_SHARD] = archive_shard(pk)
         for attribute, plain in sets.items():
             assignments.append(f"{name(attribute)} = {value(encode_value(attribute, plain))}")
         for attribute, plain in write.set_if_absent.items():
@@ -82,6 +84,10 @@ class PaymentLedger:
 
         newer = (f"{name('frontier')} < {value(write.order_key)} AND "
                  f"{name('last_event_at')} < {value(encode_value('last_event_at', write.occurred_at))}")
+        if "created_at" in write.sets:
+            # The archivable index follows created_at, but an archived record must never
+            # re-enter it: that case fails here and takes read-merge-write (`to_item`).
+            newer += f" AND attribute_not_exists({name('archived')})"
         if write.refunded_at_most is not None:
             refunded = name("amount_refunded")
             newer += (f" AND (attribute_not_exists({refunded}) OR "

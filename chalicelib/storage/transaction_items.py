@@ -6,9 +6,15 @@ unknown, so the indexes stay sparse) with range `created_key` = sortable created
 bookkeeping (`frontier*`, `first_event_at`, `src_<fact>`) is flat so that a single
 UpdateItem can set it on an item that may not exist yet. `refunds` maps refund id to amount
 for providers that report refund by refund (absent when there are none); it is part of the
-merge state, so an archived record keeps it and a late refund is still added correctly."""
+merge state, so an archived record keeps it and a late refund is still added correctly.
+
+The `archivable` index (archival, contract section 4) is keyed by `archive_shard` with range
+`created_key`. Only live items carry `archive_shard`; an archived record never does, so the
+index holds exactly what a future archival run may move and an archived record is never
+read, let alone archived, again."""
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 from chalicelib.domain.status import Status
@@ -19,6 +25,10 @@ from chalicelib.domain.transaction import (
 
 TIME_FIELDS = ("created_at", "updated_at", "last_event_at", "first_event_at")
 SOURCE_PREFIX = "src_"
+ARCHIVE_SHARD = "archive_shard"
+ARCHIVE_SHARDS = 4
+"""Partition keys of the `archivable` index: spreads one day's writes over a few index
+partitions. May be raised, never lowered (the archival job queries shards 0..N-1)."""
 
 
 def transaction_pk(provider: str, payment_id: str) -> str:
@@ -27,6 +37,12 @@ def transaction_pk(provider: str, payment_id: str) -> str:
 
 def created_key(created_at_sortable: str, pk: str) -> str:
     return f"{created_at_sortable}#{pk}"
+
+
+def archive_shard(pk: str) -> str:
+    """A stable shard of the transaction key (the same in every process and release)."""
+    digest = hashlib.sha256(pk.encode("utf-8")).digest()
+    return str(int.from_bytes(digest[:4], "big") % ARCHIVE_SHARDS)
 
 
 def record_to_item(record: EventRecord) -> dict[str, Any]:
@@ -47,6 +63,7 @@ def to_item(txn: Transaction) -> dict[str, Any]:
         "created_at": format_iso(txn.created_at), "updated_at": format_iso(txn.updated_at),
         "last_event_at": format_iso(txn.last_event_at),
         "created_key": created_key(sortable(txn.created_at), pk),
+        ARCHIVE_SHARD: archive_shard(pk) if txn.archived is None else None,
         "events": [record_to_item(r) for r in txn.events] if txn.archived is None or txn.events else None,
         "refunds": dict(txn.refunds) or None,
         "version": txn.version,
