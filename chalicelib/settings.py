@@ -8,6 +8,9 @@ import os
 from dataclasses import dataclass
 from functools import lru_cache
 
+LOCAL_ACCOUNT_ID = "123456789012"
+"""The emulator's AWS account: part of the local stage's archive bucket name."""
+
 
 @dataclass(frozen=True)
 class Settings:
@@ -21,6 +24,8 @@ class Settings:
     secrets_cache_seconds: int
     analytics_table: str
     transactions_stream_arn: str
+    archive_bucket: str
+    archive_after_days: int
 
     @classmethod
     def from_environment(cls, env: dict[str, str] | None = None) -> "Settings":
@@ -42,6 +47,13 @@ class Settings:
             transactions_stream_arn=env.get(
                 "TRANSACTIONS_STREAM_ARN",
                 f"arn:aws:dynamodb:us-east-1:000000000000:table/{prefix}-transactions/stream/placeholder"),
+            # Bucket names are global, so the template suffixes the account id; deployed
+            # stages must be told the name (stack output ArchiveBucketName).
+            archive_bucket=env.get(
+                "ARCHIVE_BUCKET",
+                f"{prefix}-archive-{LOCAL_ACCOUNT_ID}" if stage == "local" else "",
+            ),
+            archive_after_days=int(env.get("ARCHIVE_AFTER_DAYS", 30)),
         )
 
 

@@ -108,9 +108,43 @@ def analytics_service() -> Any:
     return AnalyticsService(AnalyticsRepository(aws_client("dynamodb"), get_settings().analytics_table))
 
 
+@lru_cache(maxsize=1)
+def archivable() -> Any:
+    from chalicelib.storage.archivable import ArchivableTransactions
+
+    return ArchivableTransactions(aws_client("dynamodb"), get_settings().transactions_table)
+
+
+@lru_cache(maxsize=1)
+def archive_bucket() -> Any:
+    from chalicelib.storage.archive_bucket import ArchiveBucket
+
+    return ArchiveBucket(aws_client("s3"), get_settings().archive_bucket)
+
+
+@lru_cache(maxsize=1)
+def archival_service() -> Any:
+    from chalicelib.services.archival import ArchivalService
+    from chalicelib.storage.archive_lease import ArchiveLease
+
+    settings = get_settings()
+    return ArchivalService(
+        archivable(), archive_bucket(), ArchiveLease(aws_client("s3"), settings.archive_bucket),
+        clock=utc_now, after_days=settings.archive_after_days,
+    )
+
+
+@lru_cache(maxsize=1)
+def archive_restore_service() -> Any:
+    from chalicelib.services.archive_restore import ArchiveRestoreService
+
+    return ArchiveRestoreService(archivable(), archive_bucket())
+
+
 def reset() -> None:
     """Forget every built object (tests change the environment between cases)."""
     get_settings.cache_clear()
     for built in (aws_client, secrets, ledger, transactions, events, ingest_service,
-                  query_service, replay_service, analytics_service):
+                  query_service, replay_service, archivable, archive_bucket, archival_service,
+                  archive_restore_service, analytics_service):
         built.cache_clear()

@@ -142,6 +142,7 @@ OUTPUT_ENV = {
     "TransactionsStreamArn": "TRANSACTIONS_STREAM_ARN",
     "WebhookSecretsId": "WEBHOOK_SECRETS_ID",
     "AnalyticsTableName": "ANALYTICS_TABLE",
+    "ArchiveBucketName": "ARCHIVE_BUCKET",
 }
 """Stack output -> the app's environment variable: the one place that pairs them."""
 
