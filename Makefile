@@ -3,6 +3,8 @@
 #   make test        the whole test suite
 #   make lint-infra  cfn-lint the CloudFormation template (part of make test)
 #   make bench       run every benchmark in benchmarks/; each prints its figures
+#   make archive     run the archival job once, now, against the running `make run` stack
+#   make restore PROVIDER=stripe DATE=YYYY-MM-DD   restore an archived partition for an audit
 # The venv is (re)installed only when a requirements file changes (stamp file).
 
 SHELL := /bin/bash
@@ -12,7 +14,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?= -n 2
 
-.PHONY: run test lint-infra bench venv
+.PHONY: run test lint-infra bench venv archive restore
 
 venv: $(STAMP)
 
@@ -33,6 +35,13 @@ test: $(STAMP) lint-infra
 
 lint-infra: $(STAMP)
 	$(VENV)/bin/cfn-lint infra/resources.json
+
+archive: $(STAMP)
+	$(PY) -m local.archive run
+
+restore: $(STAMP)
+	@test -n "$(PROVIDER)" -a -n "$(DATE)" || { echo "usage: make restore PROVIDER=<provider> DATE=YYYY-MM-DD"; exit 2; }
+	$(PY) -m local.archive restore --provider "$(PROVIDER)" --date "$(DATE)"
 
 bench: $(STAMP)
 	@set -e; for script in benchmarks/*.py; do echo "== $$script"; $(PY) $$script; done

@@ -179,11 +179,17 @@ def api_process(endpoint_url: str, api_port: int) -> ManagedProcess:
     )
 
 
+def scheduler_process(endpoint_url: str, outputs: dict[str, str]) -> ManagedProcess:
+    """The scheduled jobs (archival daily at 02:00 UTC), see local/scheduler.py."""
+    return ManagedProcess("scheduler", [sys.executable, "-m", "local.scheduler"],
+                          app_env(endpoint_url, outputs))
+
+
 def build_workers(endpoint_url: str, outputs: dict[str, str]) -> list[ManagedProcess]:
     """Background workers that need the provisioned stack (the stream poller, the scheduler),
     in start order. Each is a ManagedProcess, e.g. `[sys.executable, "-m", "local.<worker>"]`
     with `app_env(endpoint_url, outputs)`."""
-    return [stream_poller_process(endpoint_url, outputs)]
+    return [stream_poller_process(endpoint_url, outputs), scheduler_process(endpoint_url, outputs)]
 
 
 def stream_poller_process(endpoint_url: str, outputs: dict[str, str]) -> ManagedProcess:

@@ -1,0 +1,20 @@
+"""When the local scheduler runs archival: 02:00 UTC daily, like the deployed Cron. Pure."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+from local.scheduler import next_run
+
+UTC = timezone.utc
+
+
+def test_the_next_run_is_the_coming_0200_utc() -> None:
+    assert next_run(datetime(2026, 11, 23, 1, 59, tzinfo=UTC)) == datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
+    assert next_run(datetime(2026, 11, 23, 2, 0, tzinfo=UTC)) == datetime(2026, 11, 24, 2, 0, tzinfo=UTC)
+    assert next_run(datetime(2026, 12, 31, 23, 0, tzinfo=UTC)) == datetime(2027, 1, 1, 2, 0, tzinfo=UTC)
+
+
+def test_a_local_clock_in_another_zone_still_means_0200_utc() -> None:
+    paris = timezone(timedelta(hours=1))
+    assert next_run(datetime(2026, 11, 23, 2, 30, tzinfo=paris)) == datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
+    assert next_run(datetime(2026, 11, 23, 3, 30, tzinfo=paris)) == datetime(2026, 11, 24, 2, 0, tzinfo=UTC)
