@@ -65,3 +65,25 @@ def test_an_archived_transaction_still_answers_and_late_refunds_and_disputes_upd
     assert (again["items_read"], again["archived"]) == (0, 0)
     listed = client.http.get("/transactions?customer_id=cus_cat9ag498dyT5b").json_body["items"]
     assert [(t["id"], t["status"], "archived" in t) for t in listed] == [(PI, "disputed", True)]
+
+
+def test_analytics_are_unchanged_by_archival_and_reflect_a_late_refund(client, aws) -> None:
+    from local.stream_poller import MemoryCheckpoints, StreamPoller, stream_handler
+
+    poller = StreamPoller(aws.client("dynamodbstreams"), aws.outputs["TransactionsStreamArn"],
+                          stream_handler("app"), MemoryCheckpoints(), report=lambda line: None)
+
+    def daily() -> list[dict]:
+        poller.poll_once()
+        return client.http.get("/analytics/daily?from=2026-01-01&to=2026-01-31").json_body["days"]
+
+    post_stripe(client, fixture_bytes("stripe", "payment_intent.succeeded"))
+    before = daily()
+    assert [(d["count"], d["gross_volume"], d["by_status"]) for d in before] == [(1, 2000, {"succeeded": 1})]
+
+    assert run_archival(client)["archived"] == 1
+    assert daily() == before
+
+    post_stripe(client, fixture_bytes("stripe", "charge.refunded"))
+    (after,) = daily()
+    assert (after["by_status"], after["refunded_volume"], after["net_volume"]) == ({"refunded": 1}, 2000, 0)
