@@ -26,6 +26,8 @@ class Settings:
     transactions_stream_arn: str
     archive_bucket: str
     archive_after_days: int
+    # X-Ray: `xray` in deployed stages (with `xray: true`); off locally, at no cost.
+    tracing: bool = False
 
     @classmethod
     def from_environment(cls, env: dict[str, str] | None = None) -> "Settings":
@@ -54,6 +56,7 @@ class Settings:
                 f"{prefix}-archive-{LOCAL_ACCOUNT_ID}" if stage == "local" else "",
             ),
             archive_after_days=int(env.get("ARCHIVE_AFTER_DAYS", 30)),
+            tracing=env.get("TRACING", "off") == "xray",
         )
 
 

@@ -26,12 +26,22 @@ def aws_client(service: str) -> Any:
     import boto3
     from botocore.config import Config
 
+    from chalicelib.observability import tracing
+
+    tracing.install()  # patches botocore first when this stage traces; else nothing
     config = Config(
         retries={"mode": "standard", "total_max_attempts": 3},
         connect_timeout=2, read_timeout=5, tcp_keepalive=True,
         parameter_validation=False,
     )
     return boto3.session.Session().client(service, config=config)
+
+
+@lru_cache(maxsize=1)
+def metrics() -> Any:
+    from chalicelib.observability.metrics import MetricsWriter
+
+    return MetricsWriter(get_settings().stage)
 
 
 @lru_cache(maxsize=1)
@@ -69,6 +79,7 @@ def events() -> Any:
 
 @lru_cache(maxsize=1)
 def ingest_service() -> Any:
+    from chalicelib.observability import tracing
     from chalicelib.providers.registry import get_provider
     from chalicelib.services.ingest import IngestService
 
@@ -76,7 +87,7 @@ def ingest_service() -> Any:
     return IngestService(
         providers=get_provider, secrets=secrets(), ledger=ledger(),
         transactions=transactions(), clock=utc_now, max_body_bytes=settings.max_body_bytes,
-        retention=timedelta(days=settings.event_retention_days),
+        retention=timedelta(days=settings.event_retention_days), trace=tracing.subsegment,
     )
 
 
@@ -144,7 +155,7 @@ def archive_restore_service() -> Any:
 def reset() -> None:
     """Forget every built object (tests change the environment between cases)."""
     get_settings.cache_clear()
-    for built in (aws_client, secrets, ledger, transactions, events, ingest_service,
+    for built in (aws_client, metrics, secrets, ledger, transactions, events, ingest_service,
                   query_service, replay_service, archivable, archive_bucket, archival_service,
                   archive_restore_service, analytics_service):
         built.cache_clear()

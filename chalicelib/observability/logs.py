@@ -1,16 +1,22 @@
 """JSON log lines, one per line, with a correlation id.
 
 Only fields passed explicitly are written: a raw body, a header value or a secret never
-reaches a log line because nothing here is given one."""
+reaches a log line because nothing here is given one. Fields bound with `correlated` (the
+API Gateway request id, the Lambda request id, the X-Ray trace id) are added to every
+line written inside that block, so one request's lines can be found together."""
 from __future__ import annotations
 
 import json
 import logging
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import datetime, timezone
 from typing import Any
 
 _LOGGER = logging.getLogger("payment_webhooks")
+_BOUND: ContextVar[dict[str, Any]] = ContextVar("payment_webhooks_log_fields", default={})
 
 
 class JsonFormatter(logging.Formatter):
@@ -20,6 +26,7 @@ class JsonFormatter(logging.Formatter):
             "level": record.levelname.lower(),
             "message": record.getMessage(),
         }
+        line.update(_BOUND.get())
         line.update(getattr(record, "fields", {}))
         if record.exc_info:
             line["exception"] = self.formatException(record.exc_info)
@@ -41,3 +48,20 @@ def configure(level: str = "INFO") -> logging.Logger:
 
 def log(message: str, level: int = logging.INFO, **fields: Any) -> None:
     _LOGGER.log(level, message, extra={"fields": fields})
+
+
+def bound_fields() -> dict[str, Any]:
+    """The correlation fields of the current block (metrics lines carry them too)."""
+    return dict(_BOUND.get())
+
+
+@contextmanager
+def correlated(**fields: Any) -> Iterator[None]:
+    """Add `fields` (None values dropped) to every line logged inside the block.
+
+    A context variable, not a global: `chalice local` serves requests on threads."""
+    token = _BOUND.set({**_BOUND.get(), **{k: v for k, v in fields.items() if v is not None}})
+    try:
+        yield
+    finally:
+        _BOUND.reset(token)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -23,6 +24,12 @@ from chalicelib.storage.secrets import SecretsRepository
 from chalicelib.storage.transactions import TransactionRepository
 
 MAX_CONFLICT_RETRIES = 8
+
+Trace = Callable[..., AbstractContextManager[object]]
+
+
+def untraced(name: str, **annotations: str) -> AbstractContextManager[object]:
+    return nullcontext()
 
 
 @dataclass(frozen=True)
@@ -53,6 +60,7 @@ class IngestService:
         max_body_bytes: int,
         retention: timedelta,
         sleep: Callable[[float], None] = time.sleep,
+        trace: Trace = untraced,
     ) -> None:
         self._providers = providers
         self._secrets = secrets
@@ -62,6 +70,7 @@ class IngestService:
         self._max_body_bytes = max_body_bytes
         self._retention = retention
         self._sleep = sleep
+        self._trace = trace  # X-Ray subsegments `verify`, `parse`, `store` when tracing
 
     def receive(self, provider_name: str, raw_body: bytes, headers: Mapping[str, str]) -> Receipt:
         provider = self._providers(provider_name)
@@ -69,9 +78,12 @@ class IngestService:
             raise PayloadTooLarge(f"the body is over {self._max_body_bytes} bytes")
         request = WebhookRequest.of(raw_body, headers)
         now = self._clock()
-        provider.verify(request, self._secrets.current(), now)
-        parsed = provider.parse(request)
-        events = [self._store(item, now) for item in parsed]
+        with self._trace("verify", provider=provider_name):
+            provider.verify(request, self._secrets.current(), now)
+        with self._trace("parse", provider=provider_name):
+            parsed = provider.parse(request)
+        with self._trace("store", provider=provider_name):
+            events = [self._store(item, now) for item in parsed]
         return Receipt(provider_name, events, provider.acknowledgement)
 
     def _store(self, parsed: ParsedEvent, received_at: datetime) -> EventReceipt:
