@@ -6,21 +6,37 @@ from typing import Any, Callable
 from chalice import Chalice, Cron, Response
 
 from chalicelib import wiring
-from chalicelib.api import analytics, params, views
+from chalicelib.api.auth import route_authorizer
 from chalicelib.api.responses import contract_shape, json_errors
-from chalicelib.observability.logs import configure, log
+from chalicelib.lazy import LazyModule
+from chalicelib.observability.correlation import correlation_fields
+from chalicelib.observability.logs import configure, correlated
+from chalicelib.observability.webhooks import observe_webhook
 from chalicelib.settings import Settings
-from chalicelib.storage.transaction_stream import read_batch
+
+# Imported on first use: they pull in pydantic models and boto3 (cold start).
+analytics = LazyModule("chalicelib.api.analytics")
+params = LazyModule("chalicelib.api.params")
+views = LazyModule("chalicelib.api.views")
+transaction_stream = LazyModule("chalicelib.storage.transaction_stream")
 
 app = Chalice(app_name="payment-webhooks")
 app.log = configure()
 
 WEBHOOK_CONTENT_TYPES = ["application/json"]
+# SigV4 on every non-webhook route in deployed stages; None (open) locally.
+PROTECTED = route_authorizer()
 
 
 def route(path: str, **options: Any) -> Callable[[Callable[..., Any]], Any]:
     """`app.route` whose view answers domain errors in the contract's shape."""
     return lambda view: app.route(path, **options)(json_errors(view))
+
+
+@app.middleware("all")
+def correlation(event: Any, get_response: Callable[[Any], Any]) -> Any:
+    with correlated(**correlation_fields(event)):
+        return get_response(event)
 
 
 @app.middleware("http")
@@ -36,38 +52,37 @@ def health() -> dict[str, str]:
 @route("/webhooks/{provider}", methods=["POST"], content_types=WEBHOOK_CONTENT_TYPES)
 def receive_webhook(provider: str) -> Any:
     request = app.current_request
-    receipt = wiring.ingest_service().receive(provider, request.raw_body, request.headers)
-    for event in receipt.events:
-        log("webhook", request_id=request.context.get("requestId"), provider=provider,
-            event_id=event.event_id, transaction=event.transaction, outcome=event.outcome.value)
+    with observe_webhook(provider, wiring.metrics()) as observed:
+        receipt = observed.record(
+            wiring.ingest_service().receive(provider, request.raw_body, request.headers))
     return views.receipt(receipt)
 
 
-@route("/transactions/{provider}/{payment_id}", methods=["GET"])
+@route("/transactions/{provider}/{payment_id}", methods=["GET"], authorizer=PROTECTED)
 def get_transaction(provider: str, payment_id: str) -> dict[str, Any]:
     return views.transaction(wiring.query_service().transaction(
         params.path_id("provider", provider), params.path_id("id", payment_id)))
 
 
-@route("/transactions", methods=["GET"])
+@route("/transactions", methods=["GET"], authorizer=PROTECTED)
 def list_transactions() -> dict[str, Any]:
     query = params.transaction_query(app.current_request.query_params)
     return views.transaction_list(wiring.query_service().transactions(query))
 
 
-@route("/events/{provider}/{event_id}", methods=["GET"])
+@route("/events/{provider}/{event_id}", methods=["GET"], authorizer=PROTECTED)
 def get_event(provider: str, event_id: str) -> dict[str, Any]:
     return views.event(wiring.query_service().event(
         params.path_id("provider", provider), params.path_id("event_id", event_id)))
 
 
-@route("/events/{provider}/{event_id}/replay", methods=["POST"])
+@route("/events/{provider}/{event_id}/replay", methods=["POST"], authorizer=PROTECTED)
 def replay_event(provider: str, event_id: str) -> dict[str, Any]:
     return views.replay(wiring.replay_service().replay(
         params.path_id("provider", provider), params.path_id("event_id", event_id)))
 
 
-@route("/analytics/daily", methods=["GET"])
+@route("/analytics/daily", methods=["GET"], authorizer=PROTECTED)
 def daily_analytics() -> dict[str, Any]:
     query = analytics.daily_query(app.current_request.query_params)
     return analytics.daily_view(wiring.analytics_service().daily(query))
@@ -78,7 +93,7 @@ def daily_analytics() -> dict[str, Any]:
 def update_daily_analytics(event: Any) -> dict[str, Any]:
     """The transactions stream, applied to the daily figures exactly once (see
     chalicelib/services/analytics.py); failed records go back to Lambda by sequence number."""
-    batch = read_batch(event.to_dict())
+    batch = transaction_stream.read_batch(event.to_dict())
     return analytics.stream_response(wiring.analytics_service().apply(batch), batch.windowed)
 
 
