@@ -1,0 +1,128 @@
+"""`make package`: one SAM template (`sam.json`) plus the deployment zip, holding everything.
+
+`chalice package --merge-template` merges a template into the one Chalice generates
+(dicts deep-merged, everything else replaced). The merge template is built here from:
+- `infra/resources.json`, the stage's resources (tables, secret, queues, topic, alarms,
+  dashboard, log groups, optional WAF web ACL), with `Stage` pinned to the packaged stage
+  (the functions' environment names that stage's tables);
+- `infra/package-overlay.json`: API Gateway tracing, stage throttling, the WAF
+  association;
+- per function: the same `FunctionName` `chalice deploy` would give it (so log groups,
+  alarms and policies fit), and stream-mapping and dead-letter settings that Chalice
+  cannot express (see `FUNCTION_OVERLAYS`).
+Chalice itself runs in a build copy of the project whose policy files are rendered with
+`Fn::Sub` (deploy.project), with the optional webhook allowlist.
+
+Run: `python -m deploy.package --stage prod --out dist/prod [--waf] [--burst-limit N]
+[--webhook-allowlist FILE]`."""
+from __future__ import annotations
+
+import argparse
+import copy
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from chalice.utils import to_cfn_resource_name
+
+from deploy.edge import load_allowlist
+from deploy.policies import for_cloudformation
+from deploy.project import assemble
+from deploy.stage import (
+    API_HANDLER, APP_NAME, REPO_ROOT, lambda_name, load_chalice_config, load_template, stage_functions,
+)
+
+OVERLAY_PATH = REPO_ROOT / "infra" / "package-overlay.json"
+Template = dict[str, Any]
+
+# Function -> what its SAM resource needs beyond what Chalice generates (filled in as
+# the stream and schedule handlers land).
+FUNCTION_OVERLAYS: dict[str, Callable[[str], Template]] = {}
+
+
+@dataclass(frozen=True)
+class PackageOptions:
+    rate_limit: int = 10000
+    burst_limit: int = 5000
+    waf: bool = False
+    allowlist: Mapping[str, list[str]] = field(default_factory=dict)
+
+
+def deep_merge(base: Any, overlay: Any) -> Any:
+    """Chalice's merge rule: dicts merge key by key, anything else is replaced."""
+    if isinstance(base, dict) and isinstance(overlay, dict):
+        merged = dict(base)
+        for key, value in overlay.items():
+            merged[key] = deep_merge(base[key], value) if key in base else copy.deepcopy(value)
+        return merged
+    return copy.deepcopy(overlay)
+
+
+def logical_id(function: str) -> str:
+    """Chalice's resource name for a function (the REST API handler is `APIHandler`)."""
+    return "APIHandler" if function == API_HANDLER else to_cfn_resource_name(function)
+
+
+def merge_template(stage: str, functions: list[str], options: PackageOptions) -> Template:
+    template = deep_merge(load_template(), json.loads(OVERLAY_PATH.read_text(encoding="utf-8")))
+    template["Description"] = f"{APP_NAME} {stage}: API, functions and every resource they use (one stack)."
+    params = template["Parameters"]
+    params["Stage"].update({"Default": stage, "AllowedValues": [stage]})
+    params["EnableWaf"]["Default"] = "true" if options.waf else "false"
+    params["ApiThrottlingRateLimit"]["Default"] = options.rate_limit
+    params["ApiThrottlingBurstLimit"]["Default"] = options.burst_limit
+    for function in functions:
+        name = lambda_name("${Stage}", function)
+        overlay: Template = {"Properties": {"FunctionName": {"Fn::Sub": name}}}
+        if function in FUNCTION_OVERLAYS:
+            overlay = deep_merge(overlay, FUNCTION_OVERLAYS[function](logical_id(function)))
+        template["Resources"][logical_id(function)] = overlay
+    return template
+
+
+def chalice_command() -> str:
+    beside = Path(sys.executable).with_name("chalice")
+    return str(beside) if beside.exists() else "chalice"
+
+
+def package(stage: str, out_dir: Path, options: PackageOptions = PackageOptions()) -> Path:
+    """Write `sam.json` and `deployment.zip` into `out_dir`; return the template's path."""
+    out_dir = out_dir.resolve()
+    functions = stage_functions(stage, load_chalice_config())
+    with tempfile.TemporaryDirectory(prefix=f"{APP_NAME}-{stage}-package-") as tmp:
+        project = assemble(stage, Path(tmp) / "project", for_cloudformation, options.allowlist)
+        merge_path = Path(tmp) / "merge.json"
+        merge_path.write_text(json.dumps(merge_template(stage, functions, options), indent=2), encoding="utf-8")
+        env = {**os.environ}
+        env.setdefault("AWS_DEFAULT_REGION", "us-east-1")  # Chalice insists on one; the template uses ${AWS::Region}
+        subprocess.run(
+            [chalice_command(), "package", "--stage", stage, "--merge-template", str(merge_path), str(out_dir)],
+            cwd=project, env=env, check=True,
+        )
+    return out_dir / "sam.json"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--stage", required=True)
+    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--rate-limit", type=int, default=10000)
+    parser.add_argument("--burst-limit", type=int, default=5000)
+    parser.add_argument("--waf", action="store_true", help="create and associate the WAF web ACL")
+    parser.add_argument("--webhook-allowlist", type=Path, help="JSON: provider -> list of CIDRs")
+    args = parser.parse_args(argv)
+    allowlist = load_allowlist(args.webhook_allowlist) if args.webhook_allowlist else {}
+    options = PackageOptions(args.rate_limit, args.burst_limit, args.waf, allowlist)
+    path = package(args.stage, args.out, options)
+    print(f"wrote {path} and {path.with_name('deployment.zip')}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,186 @@
+"""Each function's IAM policy: only the actions it calls, on the exact ARNs it touches.
+
+The statements are written here once and rendered into `.chalice/policy-<stage>-<function>.json`
+for every deployed stage (`python -m deploy.policies`; `--check` fails when a file is stale).
+Those files are checked in and are what Chalice reads (`autogen_policy: false`,
+per-function `iam_policy_file`), what the least-privilege test loads into the emulator,
+and what reviewers read.
+
+Account and region: the files keep `${AWS::Region}` and `${AWS::AccountId}`, which
+only the deploy paths fill in, because one checked-in file serves every account:
+- `make package` wraps each such string in `Fn::Sub`, so CloudFormation substitutes them;
+- `make deploy` writes concrete ARNs (the caller's account, the target region) into a
+  build copy of the project before running `chalice deploy` there (`deploy.project`).
+Never run plain `chalice deploy --stage prod` from the repository root.
+
+No `Condition` anywhere: the emulator cannot evaluate conditions, so the least-privilege
+test could not prove them, and `lint` refuses them."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+from deploy.stage import (
+    API_HANDLER, CHALICE_DIR, DEPLOYED_STAGES, StageResources, load_chalice_config, stage_functions,
+)
+
+Statement = dict[str, Any]
+Document = dict[str, Any]
+
+# Actions that have no resource-level permissions in IAM: `Resource: "*"` is the only form.
+RESOURCELESS_ACTIONS = frozenset({"xray:PutTraceSegments", "xray:PutTelemetryRecords"})
+
+
+def allow(sid: str, actions: list[str], resources: list[str] | str) -> Statement:
+    return {"Sid": sid, "Effect": "Allow", "Action": sorted(actions),
+            "Resource": resources if isinstance(resources, str) else list(resources)}
+
+
+def api_handler(r: StageResources) -> list[Statement]:
+    """Webhook ingest (verify, dedupe, merge), the query API and replay."""
+    return [
+        allow("EventsReadWrite", ["dynamodb:GetItem", "dynamodb:PutItem"], [r.table("EventsTable")]),
+        allow("TransactionsReadWrite", ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"],
+              [r.table("TransactionsTable")]),
+        allow("TransactionsListing", ["dynamodb:Query"], r.indexes("TransactionsTable")),
+        allow("SigningSecrets", ["secretsmanager:GetSecretValue"], [r.secret("WebhookSecrets")]),
+    ]
+
+
+# One entry per function in `.chalice/config.json` (`stages.<stage>.lambda_functions`).
+GRANTS: dict[str, Callable[[StageResources], list[Statement]]] = {
+    API_HANDLER: api_handler,
+}
+
+
+def runtime(r: StageResources, function: str) -> list[Statement]:
+    """What the Lambda runtime itself needs: its log group's streams, and X-Ray segments."""
+    return [
+        allow("OwnLogStreams", ["logs:CreateLogStream", "logs:PutLogEvents"], [r.function_log_streams(function)]),
+        allow("Tracing", sorted(RESOURCELESS_ACTIONS), "*"),
+    ]
+
+
+def policy_document(stage: str, function: str, resources: StageResources | None = None) -> Document:
+    if function not in GRANTS:
+        raise KeyError(f"no IAM grants written for function {function!r} (deploy/policies.py GRANTS)")
+    r = resources or StageResources.load(stage)
+    return {"Version": "2012-10-17", "Statement": GRANTS[function](r) + runtime(r, function)}
+
+
+def policy_filename(stage: str, function: str) -> str:
+    return f"policy-{stage}-{function}.json"
+
+
+def expected_files(stages: tuple[str, ...] = DEPLOYED_STAGES) -> dict[str, Document]:
+    config = load_chalice_config()
+    files = {}
+    for stage in stages:
+        resources = StageResources.load(stage)
+        for function in stage_functions(stage, config):
+            files[policy_filename(stage, function)] = policy_document(stage, function, resources)
+    return files
+
+
+def dump(document: Document) -> str:
+    return json.dumps(document, indent=2) + "\n"
+
+
+# Rendering -------------------------------------------------------------------------------
+
+def _map_strings(value: Any, change: Callable[[str], Any]) -> Any:
+    if isinstance(value, str):
+        return change(value)
+    if isinstance(value, list):
+        return [_map_strings(v, change) for v in value]
+    if isinstance(value, dict):
+        return {k: _map_strings(v, change) for k, v in value.items()}
+    return value
+
+
+def with_account(document: Document, account_id: str, region: str) -> Document:
+    """Concrete ARNs, for `chalice deploy` (and for the emulator in tests)."""
+    return _map_strings(document, lambda s: s.replace("${AWS::AccountId}", account_id)
+                        .replace("${AWS::Region}", region))
+
+
+def for_cloudformation(document: Document) -> Document:
+    """ARNs CloudFormation completes: every string with a pseudo parameter becomes `Fn::Sub`."""
+    return _map_strings(document, lambda s: {"Fn::Sub": s} if "${AWS::" in s else s)
+
+
+# Lint ------------------------------------------------------------------------------------
+
+def _walk_keys(value: Any) -> Iterator[str]:
+    if isinstance(value, dict):
+        for key, inner in value.items():
+            yield key
+            yield from _walk_keys(inner)
+    elif isinstance(value, list):
+        for inner in value:
+            yield from _walk_keys(inner)
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def lint(document: Document) -> list[str]:
+    """What a least-privilege function policy must not contain."""
+    problems = []
+    if any(key in {"Condition", "NotAction", "NotResource", "NotPrincipal"} for key in _walk_keys(document)):
+        problems.append("uses Condition or a Not* element (the emulator cannot prove those)")
+    for statement in _as_list(document.get("Statement", [])):
+        sid = statement.get("Sid", "?")
+        actions = _as_list(statement.get("Action", []))
+        resources = _as_list(statement.get("Resource", []))
+        if statement.get("Effect") != "Allow":
+            problems.append(f"{sid}: only Allow statements are expected")
+        if any("*" in action for action in actions):
+            problems.append(f"{sid}: wildcard action")
+        if "*" in resources and not set(actions) <= RESOURCELESS_ACTIONS:
+            problems.append(f"{sid}: Resource '*' for actions that support resource ARNs")
+        for arn in resources:
+            parts = str(arn).split(":")
+            if arn != "*" and len(parts) > 4 and (parts[3] == "*" or parts[4] == "*"):
+                problems.append(f"{sid}: wildcard region or account in {arn}")
+    return problems
+
+
+# CLI -------------------------------------------------------------------------------------
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Write (or --check) .chalice/policy-<stage>-<function>.json")
+    parser.add_argument("--check", action="store_true", help="fail if a file is missing, stale or unexpected")
+    parser.add_argument("--chalice-dir", type=Path, default=CHALICE_DIR)
+    args = parser.parse_args(argv)
+    expected = expected_files()
+    stale = []
+    for name, document in expected.items():
+        path = args.chalice_dir / name
+        problems = lint(document)
+        if problems:
+            print(f"{name}: {'; '.join(problems)}", file=sys.stderr)
+            return 1
+        current = path.read_text(encoding="utf-8") if path.exists() else None
+        if current != dump(document):
+            stale.append(name)
+            if not args.check:
+                path.write_text(dump(document), encoding="utf-8")
+    unexpected = sorted(p.name for p in args.chalice_dir.glob("policy-*.json") if p.name not in expected)
+    if args.check and (stale or unexpected):
+        print(f"stale: {stale}; unexpected: {unexpected}. Run: python -m deploy.policies", file=sys.stderr)
+        return 1
+    if not args.check:
+        for name in unexpected:
+            (args.chalice_dir / name).unlink()
+        print(f"wrote {len(stale)} of {len(expected)} policy files; removed {unexpected or 'none'}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,112 @@
+"""Names of one stage's pieces, derived from the same sources the deployments use.
+
+Resource names come from `infra/resources.json` itself (its `Fn::Sub` name patterns with
+`${Stage}` filled in), so a policy can never name a table the template does not create.
+Function names follow Chalice's own rule (`chalice deploy` names the REST API handler
+`<app>-<stage>` and every other function `<app>-<stage>-<function>`); the package path
+sets the same names explicitly, so alarms, log groups and policies fit both paths."""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+TEMPLATE_PATH = REPO_ROOT / "infra" / "resources.json"
+CHALICE_DIR = REPO_ROOT / ".chalice"
+APP_NAME = "payment-webhooks"
+API_HANDLER = "api_handler"
+DEPLOYED_STAGES = ("dev", "prod")
+
+# CloudFormation pseudo parameters, kept as-is in checked-in policy files and filled in
+# by the deploy path (concrete values) or the package path (`Fn::Sub`).
+REGION, ACCOUNT = "${AWS::Region}", "${AWS::AccountId}"
+
+_NAME_PROPERTY = {
+    "AWS::DynamoDB::Table": "TableName",
+    "AWS::SQS::Queue": "QueueName",
+    "AWS::SNS::Topic": "TopicName",
+    "AWS::SecretsManager::Secret": "Name",
+    "AWS::S3::Bucket": "BucketName",
+    "AWS::Logs::LogGroup": "LogGroupName",
+}
+
+
+def lambda_name(stage: str, function: str) -> str:
+    return f"{APP_NAME}-{stage}" if function == API_HANDLER else f"{APP_NAME}-{stage}-{function}"
+
+
+def stack_name(stage: str) -> str:
+    return f"{APP_NAME}-{stage}"
+
+
+def load_template(path: Path = TEMPLATE_PATH) -> dict[str, Any]:
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def load_chalice_config(chalice_dir: Path = CHALICE_DIR) -> dict[str, Any]:
+    return json.loads((chalice_dir / "config.json").read_text(encoding="utf-8"))
+
+
+def stage_functions(stage: str, config: dict[str, Any] | None = None) -> list[str]:
+    """The functions a deployed stage configures (each has its own policy file)."""
+    config = config if config is not None else load_chalice_config()
+    return sorted(config["stages"][stage].get("lambda_functions", {}))
+
+
+@dataclass(frozen=True)
+class StageResources:
+    """ARNs of one stage's resources, with `${AWS::Region}`/`${AWS::AccountId}` left in."""
+
+    stage: str
+    template: dict[str, Any]
+
+    @classmethod
+    def load(cls, stage: str) -> "StageResources":
+        return cls(stage, load_template())
+
+    @cached_property
+    def _resources(self) -> dict[str, Any]:
+        return self.template["Resources"]
+
+    def name(self, logical_id: str) -> str:
+        resource = self._resources[logical_id]
+        value = resource["Properties"][_NAME_PROPERTY[resource["Type"]]]
+        if isinstance(value, dict) and set(value) == {"Fn::Sub"} and isinstance(value["Fn::Sub"], str):
+            value = value["Fn::Sub"]
+        if not isinstance(value, str):
+            raise ValueError(f"{logical_id}: name must be a string or a plain Fn::Sub, not {value!r}")
+        return value.replace("${Stage}", self.stage)
+
+    def table(self, logical_id: str) -> str:
+        return f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{self.name(logical_id)}"
+
+    def indexes(self, logical_id: str) -> list[str]:
+        """Each global secondary index by its exact name (not `index/*`)."""
+        gsis = self._resources[logical_id]["Properties"].get("GlobalSecondaryIndexes", [])
+        return [f"{self.table(logical_id)}/index/{gsi['IndexName']}" for gsi in gsis]
+
+    def stream(self, logical_id: str) -> str:
+        """The stream label is a creation timestamp, unknown until the table exists."""
+        return f"{self.table(logical_id)}/stream/*"
+
+    def secret(self, logical_id: str) -> str:
+        """Secrets Manager appends `-` and six random characters to the name."""
+        return f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:{self.name(logical_id)}-??????"
+
+    def queue(self, logical_id: str) -> str:
+        return f"arn:aws:sqs:{REGION}:{ACCOUNT}:{self.name(logical_id)}"
+
+    def topic(self, logical_id: str) -> str:
+        return f"arn:aws:sns:{REGION}:{ACCOUNT}:{self.name(logical_id)}"
+
+    def bucket(self, logical_id: str) -> str:
+        return f"arn:aws:s3:::{self.name(logical_id)}"
+
+    def function_log_streams(self, function: str) -> str:
+        """Log streams of the function's log group (created by the template, so the
+        function needs neither logs:CreateLogGroup nor any other group)."""
+        group = f"/aws/lambda/{lambda_name(self.stage, function)}"
+        return f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:{group}:*"
