@@ -26,12 +26,15 @@ STAGE = "local"
 
 
 class EmulatorProcess:
-    """`python -m local.emulator --port 0` as a child; knows its URL once it is listening."""
+    """`python -m local.emulator --port 0` as a child; knows its URL once it is listening.
 
-    def __init__(self, start_timeout: float = 30.0) -> None:
+    `module` runs another entry point with the same command line (tests that need a
+    modified emulator of their own, e.g. tests.support.iam_emulator)."""
+
+    def __init__(self, start_timeout: float = 30.0, module: str = "local.emulator") -> None:
         self._log = tempfile.NamedTemporaryFile(prefix="emulator-", suffix=".log", delete=False)
         self._popen = subprocess.Popen(
-            [sys.executable, "-m", "local.emulator", "--host", "127.0.0.1", "--port", "0"],
+            [sys.executable, "-m", module, "--host", "127.0.0.1", "--port", "0"],
             cwd=REPO_ROOT, stdout=subprocess.PIPE, stderr=self._log, text=True,
             env={**os.environ, "PYTHONUNBUFFERED": "1"}, start_new_session=True, preexec_fn=die_with_parent,
         )
