@@ -1,10 +1,16 @@
-# payment-webhooks developer entry points (api-contract section 6).
-#   make run         the whole service locally: API on $PORT (8000), emulator on $EMULATOR_PORT (4566)
-#   make test        the whole test suite
-#   make lint-infra  cfn-lint the CloudFormation template (part of make test)
-#   make bench       run every benchmark in benchmarks/; each prints its figures
-#   make archive     run the archival job once, now, against the running `make run` stack
+# payment-webhooks developer entry points (api-contract section 6; README "Deploying to AWS").
+#   make run                 the whole service locally: API on $PORT (8000), emulator on $EMULATOR_PORT (4566)
+#   make test                the whole test suite (what CI runs), including cfn-lint of infra/ and of
+#                            the prod package, and the least-privilege proof
+#   make package STAGE=prod [PACKAGE_DIR=dist/prod]   one SAM template + zip holding everything
+#   make deploy STAGE=prod [DRY_RUN=1]                resources stack, chalice deploy, stream/API settings
+#   make policies            regenerate .chalice/policy-<stage>-<function>.json
+#   make bench               run every benchmarks/*.py
+#   make lint-infra          cfn-lint the resources template only
+#   make archive             run the archival job once, now, against the running `make run` stack
 #   make restore PROVIDER=stripe DATE=YYYY-MM-DD   restore an archived partition for an audit
+# Deploy/package options: WAF=1, RATE_LIMIT=10000, BURST_LIMIT=5000, WEBHOOK_ALLOWLIST=file.json,
+# ALERT_EMAIL=ops@example.com, LOG_RETENTION_DAYS=30, AWS_REGION / AWS_PROFILE as usual.
 # The venv is (re)installed only when a requirements file changes (stamp file).
 
 SHELL := /bin/bash
@@ -13,8 +19,15 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?= -n 2
+PACKAGE_DIR ?= dist/$(STAGE)
+RATE_LIMIT ?= 10000
+BURST_LIMIT ?= 5000
+LOG_RETENTION_DAYS ?= 30
 
-.PHONY: run test lint-infra bench venv archive restore
+EDGE_FLAGS = --rate-limit $(RATE_LIMIT) --burst-limit $(BURST_LIMIT) $(if $(WAF),--waf) \
+	$(if $(WEBHOOK_ALLOWLIST),--webhook-allowlist $(WEBHOOK_ALLOWLIST))
+
+.PHONY: run test lint-infra venv package deploy policies bench require-stage archive restore
 
 venv: $(STAMP)
 
@@ -42,6 +55,19 @@ archive: $(STAMP)
 restore: $(STAMP)
 	@test -n "$(PROVIDER)" -a -n "$(DATE)" || { echo "usage: make restore PROVIDER=<provider> DATE=YYYY-MM-DD"; exit 2; }
 	$(PY) -m local.archive restore --provider "$(PROVIDER)" --date "$(DATE)"
+
+require-stage:
+	@if [ -z "$(STAGE)" ]; then echo "STAGE is required (dev or prod), e.g. make $(MAKECMDGOALS) STAGE=prod" >&2; exit 2; fi
+
+package: $(STAMP) require-stage
+	$(PY) -m deploy.package --stage $(STAGE) --out $(PACKAGE_DIR) $(EDGE_FLAGS)
+
+deploy: $(STAMP) require-stage
+	$(PY) -m deploy.deploy --stage $(STAGE) $(if $(DRY_RUN),--dry-run) $(EDGE_FLAGS) \
+		--log-retention-days $(LOG_RETENTION_DAYS) $(if $(ALERT_EMAIL),--alert-email $(ALERT_EMAIL))
+
+policies: $(STAMP)
+	$(PY) -m deploy.policies
 
 bench: $(STAMP)
 	@set -e; for script in benchmarks/*.py; do echo "== $$script"; $(PY) $$script; done

@@ -1,0 +1,102 @@
+"""`make package` output, linted the way CI must: `chalice package --merge-template` for
+prod into one SAM template, cfn-lint clean, holding everything the stage needs; and
+infra/resources.json cfn-lint clean on its own."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from deploy.edge import validate_allowlist
+from deploy.package import PackageOptions, logical_id, package
+from deploy.policies import for_cloudformation
+from deploy.stage import API_HANDLER, CHALICE_DIR, TEMPLATE_PATH, load_chalice_config, stage_functions
+
+CFN_LINT = str(Path(sys.executable).with_name("cfn-lint"))
+PUBLIC_PATHS = {"/health", "/webhooks/{provider}"}
+
+
+def cfn_lint(path: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([CFN_LINT, str(path)], capture_output=True, text=True)
+
+
+@pytest.fixture(scope="module")
+def prod(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, dict[str, Any]]]:
+    path = package("prod", tmp_path_factory.mktemp("dist") / "prod")
+    yield path, json.loads(path.read_text())
+
+
+@pytest.fixture(scope="module")
+def dev_with_edge(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]:
+    allowlist = validate_allowlist({"stripe": ["3.18.12.63/32"], "adyen": ["82.199.87.0/24"]})
+    path = package("dev", tmp_path_factory.mktemp("dist") / "dev",
+                   PackageOptions(burst_limit=2000, waf=True, allowlist=allowlist))
+    return path, json.loads(path.read_text())
+
+
+def test_the_resources_template_is_cfn_lint_clean() -> None:
+    result = cfn_lint(TEMPLATE_PATH)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_prod_package_is_one_cfn_lint_clean_sam_template_with_its_zip(prod) -> None:
+    path, template = prod
+    assert (path.parent / "deployment.zip").stat().st_size > 0
+    assert template["Transform"] == "AWS::Serverless-2016-10-31"
+    result = cfn_lint(path)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_package_with_waf_and_an_allowlist_is_cfn_lint_clean(dev_with_edge) -> None:
+    path, template = dev_with_edge
+    result = cfn_lint(path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert template["Parameters"]["EnableWaf"]["Default"] == "true"
+    assert template["Parameters"]["ApiThrottlingBurstLimit"]["Default"] == 2000
+    policy = template["Resources"]["RestAPI"]["Properties"]["DefinitionBody"]["x-amazon-apigateway-policy"]
+    denies = {s["Resource"]: s["Condition"]["NotIpAddress"]["aws:SourceIp"] for s in policy["Statement"] if s["Effect"] == "Deny"}
+    assert denies == {"execute-api:/*/POST/webhooks/adyen": ["82.199.87.0/24"],
+                      "execute-api:/*/POST/webhooks/stripe": ["3.18.12.63/32"]}
+    assert template["Resources"]["WebAclAssociation"]["Condition"] == "UseWaf"
+
+
+def test_the_package_holds_every_resource_of_the_stage(prod) -> None:
+    _, template = prod
+    resources = json.loads(TEMPLATE_PATH.read_text())["Resources"]
+    assert set(resources) <= set(template["Resources"])
+    assert template["Parameters"]["Stage"]["AllowedValues"] == ["prod"]
+
+
+def test_each_function_is_configured_as_the_stage_says(prod) -> None:
+    _, template = prod
+    config = load_chalice_config()
+    for function in stage_functions("prod", config):
+        properties = template["Resources"][logical_id(function)]["Properties"]
+        scoped = config["stages"]["prod"]["lambda_functions"][function]
+        timeout = config["lambda_functions"].get(function, {}).get("lambda_timeout", config["lambda_timeout"])
+        assert properties["Tracing"] == "Active"
+        assert (properties["MemorySize"], properties["Timeout"]) == (512, timeout)
+        assert properties["ReservedConcurrentExecutions"] == scoped["reserved_concurrency"]
+        assert properties["Environment"]["Variables"]["API_AUTH"] == "iam"
+        role = template["Resources"][properties["Role"]["Fn::GetAtt"][0]]["Properties"]
+        checked_in = json.loads((CHALICE_DIR / scoped["iam_policy_file"]).read_text())
+        assert role["Policies"][0]["PolicyDocument"] == for_cloudformation(checked_in)
+    assert template["Resources"][logical_id(API_HANDLER)]["Properties"]["FunctionName"] == {
+        "Fn::Sub": "payment-webhooks-${Stage}"}
+
+
+def test_every_route_but_webhooks_and_health_requires_sigv4(prod) -> None:
+    _, template = prod
+    api = template["Resources"]["RestAPI"]["Properties"]
+    secured = {path: any("sigv4" in s for op in ops.values() for s in op.get("security", []))
+               for path, ops in api["DefinitionBody"]["paths"].items()}
+    assert {p for p, s in secured.items() if not s} == PUBLIC_PATHS
+    assert len(secured) > len(PUBLIC_PATHS)
+    assert api["TracingEnabled"] is True
+    assert api["MethodSettings"][0]["ThrottlingRateLimit"] == {"Ref": "ApiThrottlingRateLimit"}
+    assert template["Parameters"]["ApiThrottlingRateLimit"]["Default"] == 10000

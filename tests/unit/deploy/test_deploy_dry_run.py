@@ -1,0 +1,36 @@
+"""`make deploy DRY_RUN=1`: the whole deploy path runs, calling nothing."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from deploy import deploy as deploying
+from deploy.edge import validate_allowlist
+
+
+def test_a_dry_run_plans_the_stack_chalice_and_the_settings_chalice_cannot_make(tmp_path: Path) -> None:
+    aws = deploying.DryRunAws("eu-west-1", "111122223333", "prod", print_line=lambda _line: None)
+    chalice_runs: list[tuple[Path, str, str]] = []
+    options = deploying.DeployOptions(burst_limit=3000, waf=True,
+                                      allowlist=validate_allowlist({"stripe": ["3.18.12.63/32"]}))
+    deploying.deploy("prod", options, aws, lambda *args: chalice_runs.append(args), tmp_path)
+
+    operations = [(service, operation) for service, operation, _ in aws.calls]
+    assert operations[:3] == [("sts", "get_caller_identity"), ("cloudformation", "describe_stacks"),
+                              ("cloudformation", "update_stack")]
+    assert ("apigateway", "update_stage") in operations and ("wafv2", "associate_web_acl") in operations
+    stack_call = next(kwargs for s, o, kwargs in aws.calls if o == "update_stack")
+    assert {p["ParameterKey"]: p["ParameterValue"] for p in stack_call["Parameters"]}["EnableWaf"] == "true"
+    patches = next(kwargs for s, o, kwargs in aws.calls if o == "update_stage")["patchOperations"]
+    assert {"op": "replace", "path": "/*/*/throttling/burstLimit", "value": "3000"} in patches
+    assert {"op": "replace", "path": "/tracingEnabled", "value": "true"} in patches
+
+    (project, stage, region), = chalice_runs
+    assert (stage, region) == ("prod", "eu-west-1")
+    rendered = (project / ".chalice" / "policy-prod-api_handler.json").read_text()
+    assert "${AWS::" not in rendered and "arn:aws:dynamodb:eu-west-1:111122223333:table/" in rendered
+    config = json.loads((project / ".chalice" / "config.json").read_text())
+    assert config["stages"]["prod"]["api_gateway_policy_file"] == "api-policy-prod.json"
+    assert config["stages"]["prod"]["environment_variables"]["TRANSACTIONS_STREAM_ARN"].startswith(
+        "arn:aws:dynamodb:eu-west-1:111122223333:table/payment-webhooks-prod-transactions/stream/")
+    assert (project / ".chalice" / "deployed").is_symlink()
