@@ -30,6 +30,7 @@ from aws_xray_sdk.core import xray_recorder
 from aws_xray_sdk.core import patcher
 
 class Provider:
+    acknowledgement = None
     def verify(self, request, secrets, now): pass
     def parse(self, request): return []
 
