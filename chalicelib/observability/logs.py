@@ -21,6 +21,9 @@ _BOUND: ContextVar[dict[str, Any]] = ContextVar("payment_webhooks_log_fields", d
 
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
+        document = getattr(record, "document", None)
+        if document is not None:  # a whole document (EMF), plus the correlation fields
+            return json.dumps({**_BOUND.get(), **document}, separators=(",", ":"), default=str)
         line: dict[str, Any] = {
             "time": datetime.fromtimestamp(record.created, tz=timezone.utc).isoformat().replace("+00:00", "Z"),
             "level": record.levelname.lower(),
@@ -50,9 +53,9 @@ def log(message: str, level: int = logging.INFO, **fields: Any) -> None:
     _LOGGER.log(level, message, extra={"fields": fields})
 
 
-def bound_fields() -> dict[str, Any]:
-    """The correlation fields of the current block (metrics lines carry them too)."""
-    return dict(_BOUND.get())
+def emit_document(document: dict[str, Any]) -> None:
+    """Write `document` as the whole log line (EMF needs the JSON object itself)."""
+    _LOGGER.info("document", extra={"document": document})
 
 
 @contextmanager

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 
 from chalicelib.errors import ServiceError, SignatureError, UnknownProvider
 from chalicelib.observability.logs import log
-from chalicelib.observability.metrics import MILLISECONDS, Metric, MetricsWriter
+from chalicelib.observability.metrics import MILLISECONDS, Directive, Metric, MetricsWriter
 
 if TYPE_CHECKING:
     from chalicelib.services.ingest import Receipt
@@ -68,12 +68,14 @@ def observe_webhook(
 
 def _report(metrics: MetricsWriter, observation: WebhookObservation, signature_failed: bool,
             latency_ms: float) -> None:
-    provider = {"Provider": observation.provider}
-    metrics.put(
-        [Metric("WebhookLatency", round(latency_ms, 3), MILLISECONDS),
-         Metric("SignatureFailures", 1 if signature_failed else 0)],
-        provider, [("Provider",), ()],
-    )
-    for outcome, count in sorted(observation.outcomes.items()):
-        metrics.put([Metric("Webhooks", count)], {**provider, "Outcome": outcome},
-                    [("Provider", "Outcome")])
+    """One line per request in the usual case (a single outcome): the timing directive
+    and the first outcome's count share a document; other outcomes get a line each."""
+    outcomes = sorted(observation.outcomes.items())
+    timing = Directive([Metric("WebhookLatency", round(latency_ms, 3), MILLISECONDS),
+                        Metric("SignatureFailures", 1 if signature_failed else 0)], [("Provider",), ()])
+    if not outcomes:  # a request that stored no events
+        metrics.put({"Provider": observation.provider}, [timing])
+    for index, (outcome, count) in enumerate(outcomes):
+        counted = Directive([Metric("Webhooks", count)], [("Provider", "Outcome")])
+        metrics.put({"Provider": observation.provider, "Outcome": outcome},
+                    [timing, counted] if index == 0 else [counted])

@@ -3,25 +3,42 @@ from __future__ import annotations
 
 import io
 import json
+import logging
+from collections.abc import Iterator
 
 import pytest
 
 from chalicelib.domain.events import Outcome
 from chalicelib.errors import SignatureError, StorageUnavailable, UnknownProvider
-from chalicelib.observability.metrics import Metric, MetricsWriter, emf_line
+from chalicelib.observability.logs import JsonFormatter, correlated
+from chalicelib.observability.metrics import Directive, Metric, MetricsWriter, emf_document
 from chalicelib.observability.webhooks import observe_webhook
 from chalicelib.services.ingest import EventReceipt, Receipt
 
 
-def lines(stream: io.StringIO) -> list[dict]:
-    return [json.loads(line) for line in stream.getvalue().splitlines()]
+@pytest.fixture
+def log_lines() -> Iterator[io.StringIO]:
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(JsonFormatter())
+    logger = logging.getLogger("payment_webhooks")
+    logger.addHandler(handler)
+    level = logger.level
+    logger.setLevel(logging.INFO)
+    yield stream
+    logger.removeHandler(handler)
+    logger.setLevel(level)
+
+
+def emf(stream: io.StringIO) -> list[dict]:
+    return [doc for doc in map(json.loads, stream.getvalue().splitlines()) if "_aws" in doc]
 
 
 def test_an_emf_document_declares_its_metrics_and_carries_their_values() -> None:
-    doc = emf_line([Metric("Webhooks", 2)], {"Stage": "prod", "Provider": "stripe"}, [("Stage", "Provider")],
-                   {"request_id": "r-1"}, timestamp_ms=1700000000000)
+    doc = emf_document({"Stage": "prod", "Provider": "stripe"},
+                       [Directive([Metric("Webhooks", 2)], [("Stage", "Provider")])], timestamp_ms=1700000000000)
     assert doc == {
-        "request_id": "r-1", "Stage": "prod", "Provider": "stripe", "Webhooks": 2,
+        "Stage": "prod", "Provider": "stripe", "Webhooks": 2,
         "_aws": {"Timestamp": 1700000000000, "CloudWatchMetrics": [{
             "Namespace": "PaymentWebhooks", "Dimensions": [["Stage", "Provider"]],
             "Metrics": [{"Name": "Webhooks", "Unit": "Count"}]}]},
@@ -30,21 +47,22 @@ def test_an_emf_document_declares_its_metrics_and_carries_their_values() -> None
 
 def test_a_dimension_set_naming_an_undefined_dimension_is_a_bug() -> None:
     with pytest.raises(ValueError):
-        emf_line([Metric("Webhooks", 1)], {"Stage": "prod"}, [("Stage", "Provider")])
+        emf_document({"Stage": "prod"}, [Directive([Metric("Webhooks", 1)], [("Stage", "Provider")])])
 
 
-def test_a_stored_webhook_counts_each_outcome_and_reports_latency() -> None:
-    stream = io.StringIO()
+def test_a_stored_webhook_is_one_line_per_outcome_with_latency_and_the_request_id(log_lines) -> None:
     ticks = iter([10.0, 10.25])
-    with observe_webhook("stripe", MetricsWriter("prod", lambda: stream), clock=lambda: next(ticks)) as observed:
-        observed.record(Receipt("stripe", [EventReceipt("e1", "stripe/p", Outcome.APPLIED),
-                                           EventReceipt("e2", "stripe/p", Outcome.APPLIED),
-                                           EventReceipt("e3", None, Outcome.IGNORED)]))
-    timing, *outcomes = lines(stream)
-    assert (timing["WebhookLatency"], timing["SignatureFailures"], timing["Provider"]) == (250.0, 0, "stripe")
-    assert timing["_aws"]["CloudWatchMetrics"][0]["Dimensions"] == [["Stage", "Provider"], ["Stage"]]
-    assert {(o["Outcome"], o["Webhooks"]) for o in outcomes} == {("applied", 2), ("ignored", 1)}
-    assert all(o["Stage"] == "prod" for o in outcomes)
+    with correlated(request_id="req-9"):
+        with observe_webhook("stripe", MetricsWriter("prod"), clock=lambda: next(ticks)) as observed:
+            observed.record(Receipt("stripe", [EventReceipt("e1", "stripe/p", Outcome.APPLIED),
+                                               EventReceipt("e2", "stripe/p", Outcome.APPLIED),
+                                               EventReceipt("e3", None, Outcome.IGNORED)], None))
+    first, second = emf(log_lines)
+    assert (first["WebhookLatency"], first["SignatureFailures"], first["request_id"]) == (250.0, 0, "req-9")
+    assert [d["Dimensions"] for d in first["_aws"]["CloudWatchMetrics"]] == [
+        [["Stage", "Provider"], ["Stage"]], [["Stage", "Provider", "Outcome"]]]
+    assert {(d["Outcome"], d["Webhooks"]) for d in (first, second)} == {("applied", 2), ("ignored", 1)}
+    assert "WebhookLatency" not in second and second["Stage"] == "prod"
 
 
 @pytest.mark.parametrize("error, provider, outcome, signature_failures", [
@@ -52,12 +70,10 @@ def test_a_stored_webhook_counts_each_outcome_and_reports_latency() -> None:
     (StorageUnavailable("down"), "stripe", "unavailable", 0),
     (UnknownProvider("no"), "unknown", "unknown_provider", 0),
 ])
-def test_a_rejected_webhook_counts_its_error_code(error, provider, outcome, signature_failures) -> None:
-    stream = io.StringIO()
+def test_a_rejected_webhook_counts_its_error_code(log_lines, error, provider, outcome, signature_failures) -> None:
     with pytest.raises(type(error)):
-        with observe_webhook("stripe" if provider != "unknown" else "attacker-chosen-123",
-                             MetricsWriter("dev", lambda: stream)):
+        with observe_webhook("stripe" if provider != "unknown" else "attacker-chosen-123", MetricsWriter("dev")):
             raise error
-    timing, counted = lines(stream)
-    assert (timing["Provider"], timing["SignatureFailures"]) == (provider, signature_failures)
-    assert (counted["Provider"], counted["Outcome"], counted["Webhooks"]) == (provider, outcome, 1)
+    (line,) = emf(log_lines)
+    assert (line["Provider"], line["SignatureFailures"], line["Outcome"], line["Webhooks"]) == (
+        provider, signature_failures, outcome, 1)
