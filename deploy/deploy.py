@@ -32,13 +32,13 @@ from deploy.edge import load_allowlist
 from deploy.package import chalice_command
 from deploy.policies import with_account
 from deploy.project import assemble
-from deploy.stage import REPO_ROOT, TEMPLATE_PATH, StageResources, stack_name
+from deploy.stage import (
+    REPO_ROOT, SCHEDULED_JOBS, STREAM_HANDLERS, STREAM_MAX_RETRY_ATTEMPTS, TEMPLATE_PATH, StageResources,
+    lambda_name, stack_name, stage_functions,
+)
 
 BUILD_ROOT = REPO_ROOT / "build" / "deploy"
 API_STAGE = "api"
-STREAM_HANDLERS: tuple[str, ...] = ()      # functions fed by the transactions stream
-SCHEDULED_JOBS: tuple[str, ...] = ()       # functions run by a schedule (async invocations)
-STREAM_MAX_RETRY_ATTEMPTS = 5
 
 
 @dataclass(frozen=True)
@@ -211,8 +211,6 @@ def configure_dead_letter(lambda_client: Any, function_name: str, outputs: Mappi
 def deploy(stage: str, options: DeployOptions, aws: Any,
            run_chalice: Callable[[Path, str, str], None] = run_chalice_deploy,
            build_root: Path = BUILD_ROOT) -> dict[str, str]:
-    from deploy.stage import lambda_name
-
     account = aws.client("sts").get_caller_identity()["Account"]
     region = aws.region
     outputs = deploy_stack(aws.client("cloudformation"), stage, options, poll=0.0 if isinstance(aws, DryRunAws) else 5.0)
@@ -224,9 +222,10 @@ def deploy(stage: str, options: DeployOptions, aws: Any,
     if options.waf:
         associate_waf(aws.client("wafv2"), outputs["WebAclArn"], api_id, region)
     lambda_client = aws.client("lambda")
-    for function in STREAM_HANDLERS:
+    functions = stage_functions(stage)
+    for function in (f for f in STREAM_HANDLERS if f in functions):
         configure_stream_mapping(lambda_client, lambda_name(stage, function), outputs)
-    for function in SCHEDULED_JOBS:
+    for function in (f for f in SCHEDULED_JOBS if f in functions):
         configure_dead_letter(lambda_client, lambda_name(stage, function), outputs)
     return outputs
 

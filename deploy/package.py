@@ -24,7 +24,7 @@ import os
 import subprocess
 import sys
 import tempfile
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -35,15 +35,44 @@ from deploy.edge import load_allowlist
 from deploy.policies import for_cloudformation
 from deploy.project import assemble
 from deploy.stage import (
-    API_HANDLER, APP_NAME, REPO_ROOT, lambda_name, load_chalice_config, load_template, stage_functions,
+    API_HANDLER, APP_NAME, REPO_ROOT, SCHEDULED_JOBS, STREAM_HANDLERS, STREAM_MAX_RETRY_ATTEMPTS, lambda_name,
+    load_chalice_config, load_template, stage_functions,
 )
 
 OVERLAY_PATH = REPO_ROOT / "infra" / "package-overlay.json"
 Template = dict[str, Any]
 
-# Function -> what its SAM resource needs beyond what Chalice generates (filled in as
-# the stream and schedule handlers land).
-FUNCTION_OVERLAYS: dict[str, Callable[[str], Template]] = {}
+
+
+def stream_handler_overlay(function: str) -> Template:
+    """The stream mapping's failure handling, which Chalice cannot express, on the SAM
+    event Chalice generates; and the stream of this very template."""
+    stream = {"Fn::GetAtt": ["TransactionsTable", "StreamArn"]}
+    return {"Properties": {
+        "Environment": {"Variables": {"TRANSACTIONS_STREAM_ARN": stream}},
+        "Events": {f"{logical_id(function)}DynamodbEventSource": {"Properties": {
+            "Stream": stream,
+            "FunctionResponseTypes": ["ReportBatchItemFailures"],
+            "BisectBatchOnFunctionError": True,
+            "MaximumRetryAttempts": STREAM_MAX_RETRY_ATTEMPTS,
+            "DestinationConfig": {"OnFailure": {"Destination": {"Fn::GetAtt": ["StreamFailuresQueue", "Arn"]}}},
+        }}},
+    }}
+
+
+def scheduled_job_overlay(function: str) -> Template:
+    """Asynchronous invocations that fail every retry land in the dead-letter queue."""
+    return {"Properties": {"DeadLetterQueue": {
+        "Type": "SQS", "TargetArn": {"Fn::GetAtt": ["ScheduleDeadLetterQueue", "Arn"]}}}}
+
+
+def function_overlay(function: str) -> Template:
+    overlay: Template = {"Properties": {"FunctionName": {"Fn::Sub": lambda_name("${Stage}", function)}}}
+    if function in STREAM_HANDLERS:
+        overlay = deep_merge(overlay, stream_handler_overlay(function))
+    if function in SCHEDULED_JOBS:
+        overlay = deep_merge(overlay, scheduled_job_overlay(function))
+    return overlay
 
 
 @dataclass(frozen=True)
@@ -78,11 +107,7 @@ def merge_template(stage: str, functions: list[str], options: PackageOptions) ->
     params["ApiThrottlingRateLimit"]["Default"] = options.rate_limit
     params["ApiThrottlingBurstLimit"]["Default"] = options.burst_limit
     for function in functions:
-        name = lambda_name("${Stage}", function)
-        overlay: Template = {"Properties": {"FunctionName": {"Fn::Sub": name}}}
-        if function in FUNCTION_OVERLAYS:
-            overlay = deep_merge(overlay, FUNCTION_OVERLAYS[function](logical_id(function)))
-        template["Resources"][logical_id(function)] = overlay
+        template["Resources"][logical_id(function)] = function_overlay(function)
     return template
 
 

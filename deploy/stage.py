@@ -18,6 +18,10 @@ TEMPLATE_PATH = REPO_ROOT / "infra" / "resources.json"
 CHALICE_DIR = REPO_ROOT / ".chalice"
 APP_NAME = "payment-webhooks"
 API_HANDLER = "api_handler"
+# Functions by how they are invoked (a test checks these against app.py's handlers).
+STREAM_HANDLERS: tuple[str, ...] = ()   # @app.on_dynamodb_record on the transactions stream
+SCHEDULED_JOBS: tuple[str, ...] = ()    # @app.schedule (asynchronous invocations)
+STREAM_MAX_RETRY_ATTEMPTS = 5
 DEPLOYED_STAGES = ("dev", "prod")
 
 # CloudFormation pseudo parameters, kept as-is in checked-in policy files and filled in

@@ -50,3 +50,23 @@ def test_a_deployed_stage_without_iam_refuses_to_start(env: dict[str, str]) -> N
 def test_iam_is_chalices_iam_authorizer() -> None:
     assert isinstance(route_authorizer({"STAGE": "prod", "API_AUTH": "iam"}), IAMAuthorizer)
     assert route_authorizer({}) is None
+
+
+HANDLERS = """
+import json, app
+print(json.dumps({"functions": sorted(app.app.handler_map), "sources": [[type(s).__name__, s.name] for s in app.app.event_sources]}))
+"""
+
+
+def test_the_deploy_tooling_knows_every_function_the_app_defines() -> None:
+    """Config, policies and the stream/schedule settings must cover every handler."""
+    from deploy.stage import API_HANDLER, SCHEDULED_JOBS, STREAM_HANDLERS, stage_functions
+
+    clean = {k: v for k, v in os.environ.items() if k not in ("STAGE", "API_AUTH")}
+    found = json.loads(subprocess.run([sys.executable, "-c", HANDLERS], cwd=REPO_ROOT, env=clean,
+                                      capture_output=True, text=True, check=True).stdout.splitlines()[-1])
+    streams = {name for kind, name in found["sources"] if kind == "DynamoDBEventConfig"}
+    schedules = {name for kind, name in found["sources"] if kind == "ScheduledEventConfig"}
+    assert streams == set(STREAM_HANDLERS) and schedules == set(SCHEDULED_JOBS)
+    for stage in ("dev", "prod"):
+        assert set(stage_functions(stage)) == {API_HANDLER} | streams | schedules
