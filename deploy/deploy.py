@@ -33,7 +33,7 @@ from deploy.package import chalice_command
 from deploy.policies import with_account
 from deploy.project import assemble
 from deploy.stage import (
-    REPO_ROOT, SCHEDULED_JOBS, STREAM_HANDLERS, STREAM_MAX_RETRY_ATTEMPTS, TEMPLATE_PATH, StageResources,
+    REPO_ROOT, SCHEDULED_JOBS, STREAM_HANDLERS, STREAM_MAPPING, TEMPLATE_PATH, StageResources,
     lambda_name, stack_name, stage_functions,
 )
 
@@ -196,9 +196,7 @@ def configure_stream_mapping(lambda_client: Any, function_name: str, outputs: Ma
         raise SystemExit(f"expected one stream mapping for {function_name}, found {len(mappings)}")
     lambda_client.update_event_source_mapping(
         UUID=mappings[0]["UUID"],
-        FunctionResponseTypes=["ReportBatchItemFailures"],
-        BisectBatchOnFunctionError=True,
-        MaximumRetryAttempts=STREAM_MAX_RETRY_ATTEMPTS,
+        **STREAM_MAPPING,
         DestinationConfig={"OnFailure": {"Destination": outputs["StreamFailuresQueueArn"]}},
     )
 

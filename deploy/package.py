@@ -35,7 +35,7 @@ from deploy.edge import load_allowlist
 from deploy.policies import for_cloudformation
 from deploy.project import assemble
 from deploy.stage import (
-    API_HANDLER, APP_NAME, REPO_ROOT, SCHEDULED_JOBS, STREAM_HANDLERS, STREAM_MAX_RETRY_ATTEMPTS, lambda_name,
+    API_HANDLER, APP_NAME, REPO_ROOT, SCHEDULED_JOBS, STREAM_HANDLERS, STREAM_MAPPING, lambda_name,
     load_chalice_config, load_template, stage_functions,
 )
 
@@ -52,9 +52,7 @@ def stream_handler_overlay(function: str) -> Template:
         "Environment": {"Variables": {"TRANSACTIONS_STREAM_ARN": stream}},
         "Events": {f"{logical_id(function)}DynamodbEventSource": {"Properties": {
             "Stream": stream,
-            "FunctionResponseTypes": ["ReportBatchItemFailures"],
-            "BisectBatchOnFunctionError": True,
-            "MaximumRetryAttempts": STREAM_MAX_RETRY_ATTEMPTS,
+            **STREAM_MAPPING,
             "DestinationConfig": {"OnFailure": {"Destination": {"Fn::GetAtt": ["StreamFailuresQueue", "Arn"]}}},
         }}},
     }}

@@ -25,14 +25,15 @@ from pathlib import Path
 from typing import Any
 
 from deploy.stage import (
-    API_HANDLER, CHALICE_DIR, DEPLOYED_STAGES, StageResources, load_chalice_config, stage_functions,
+    API_HANDLER, CHALICE_DIR, DEPLOYED_STAGES, STREAM_HANDLERS, StageResources, load_chalice_config,
+    stage_functions,
 )
 
 Statement = dict[str, Any]
 Document = dict[str, Any]
 
 # Actions that have no resource-level permissions in IAM: `Resource: "*"` is the only form.
-RESOURCELESS_ACTIONS = frozenset({"xray:PutTraceSegments", "xray:PutTelemetryRecords"})
+RESOURCELESS_ACTIONS = frozenset({"xray:PutTraceSegments", "xray:PutTelemetryRecords", "dynamodb:ListStreams"})
 
 
 def allow(sid: str, actions: list[str], resources: list[str] | str) -> Statement:
@@ -48,21 +49,38 @@ def api_handler(r: StageResources) -> list[Statement]:
               [r.table("TransactionsTable")]),
         allow("TransactionsListing", ["dynamodb:Query"], r.indexes("TransactionsTable")),
         allow("SigningSecrets", ["secretsmanager:GetSecretValue"], [r.secret("WebhookSecrets")]),
+        allow("DailyAnalyticsReads", ["dynamodb:Query"], [r.table("AnalyticsTable")]),
+    ]
+
+
+def update_daily_analytics(r: StageResources) -> list[Statement]:
+    """The transactions stream applied to the daily figures. Lambda's event source mapping
+    reads the stream and delivers failed batches to the on-failure queue with this role."""
+    return [
+        allow("DailyAnalyticsWrites", ["dynamodb:GetItem", "dynamodb:UpdateItem"], [r.table("AnalyticsTable")]),
+        allow("TransactionsStream", ["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator"],
+              [r.stream("TransactionsTable")]),
+        allow("StreamFailures", ["sqs:SendMessage"], [r.queue("StreamFailuresQueue")]),
     ]
 
 
 # One entry per function in `.chalice/config.json` (`stages.<stage>.lambda_functions`).
 GRANTS: dict[str, Callable[[StageResources], list[Statement]]] = {
     API_HANDLER: api_handler,
+    "update_daily_analytics": update_daily_analytics,
 }
 
 
 def runtime(r: StageResources, function: str) -> list[Statement]:
-    """What the Lambda runtime itself needs: its log group's streams, and X-Ray segments."""
-    return [
+    """What the Lambda service itself needs with the role: the function's log group's
+    streams, X-Ray segments, and for a stream mapping ListStreams (no resource form)."""
+    statements = [
         allow("OwnLogStreams", ["logs:CreateLogStream", "logs:PutLogEvents"], [r.function_log_streams(function)]),
-        allow("Tracing", sorted(RESOURCELESS_ACTIONS), "*"),
+        allow("Tracing", ["xray:PutTelemetryRecords", "xray:PutTraceSegments"], "*"),
     ]
+    if function in STREAM_HANDLERS:
+        statements.append(allow("StreamDiscovery", ["dynamodb:ListStreams"], "*"))
+    return statements
 
 
 def policy_document(stage: str, function: str, resources: StageResources | None = None) -> Document:

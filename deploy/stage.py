@@ -19,9 +19,19 @@ CHALICE_DIR = REPO_ROOT / ".chalice"
 APP_NAME = "payment-webhooks"
 API_HANDLER = "api_handler"
 # Functions by how they are invoked (a test checks these against app.py's handlers).
-STREAM_HANDLERS: tuple[str, ...] = ()   # @app.on_dynamodb_record on the transactions stream
+STREAM_HANDLERS: tuple[str, ...] = ("update_daily_analytics",)  # @app.on_dynamodb_record (transactions stream)
 SCHEDULED_JOBS: tuple[str, ...] = ()    # @app.schedule (asynchronous invocations)
-STREAM_MAX_RETRY_ATTEMPTS = 5
+# The stream mapping's settings Chalice cannot make (both deploy paths set them). The
+# analytics handler needs a tumbling window (only then does Lambda's event name its
+# shard) and one invocation per shard at a time (its exactly-once marks).
+STREAM_MAPPING = {
+    "FunctionResponseTypes": ["ReportBatchItemFailures"],
+    "BisectBatchOnFunctionError": True,
+    "MaximumRetryAttempts": 5,
+    "MaximumRecordAgeInSeconds": 21600,
+    "ParallelizationFactor": 1,
+    "TumblingWindowInSeconds": 900,
+}
 DEPLOYED_STAGES = ("dev", "prod")
 
 # CloudFormation pseudo parameters, kept as-is in checked-in policy files and filled in

@@ -24,7 +24,9 @@ def test_the_resources_stack_is_created_then_left_alone_and_its_outputs_feed_the
                   for p in cfn.describe_stacks(StackName="payment-webhooks-dev")["Stacks"][0]["Parameters"]}
     assert (parameters["Stage"], parameters["AlertEmail"], parameters["EnableWaf"]) == ("dev", "ops@example.com", "false")
     logs = aws.client("logs").describe_log_groups(logGroupNamePrefix="/aws/lambda/payment-webhooks-dev")
-    assert [(g["logGroupName"], g["retentionInDays"]) for g in logs["logGroups"]] == [
-        ("/aws/lambda/payment-webhooks-dev", 30)]
+    from deploy.stage import lambda_name, stage_functions
+
+    assert sorted((g["logGroupName"], g["retentionInDays"]) for g in logs["logGroups"]) == sorted(
+        (f"/aws/lambda/{lambda_name('dev', f)}", 30) for f in stage_functions("dev"))
     dashboards = aws.client("cloudwatch").list_dashboards(DashboardNamePrefix="payment-webhooks-dev")
     assert [d["DashboardName"] for d in dashboards["DashboardEntries"]] == ["payment-webhooks-dev"]

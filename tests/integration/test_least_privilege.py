@@ -17,6 +17,7 @@ import json
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import datetime, timezone
 
 import pytest
 from chalice.test import Client
@@ -24,9 +25,10 @@ from chalice.test import Client
 from chalicelib import wiring
 from deploy.stage import API_HANDLER
 from local import provision
+from local.stream_poller import FakeLambdaContext, lambda_event, stream_handler
 from tests.support.emulator import EmulatorProcess
 from tests.support.iam import (
-    ADMIN_POLICY, Credentials, create_user, function_policy, iam_enforced, status_of, without_each_grant,
+    ADMIN_POLICY, MOTO_ACCOUNT, Credentials, create_user, function_policy, iam_enforced, status_of, without_each_grant,
 )
 from tests.support.signing import REPO_ROOT, payment_intent, stripe_event, stripe_headers
 
@@ -36,10 +38,14 @@ STAGE, OTHER_STAGE = "prod", "dev"
 DENIED = 403
 
 
-# Grants that no flow here can exercise: the Lambda runtime writes logs and segments.
-RUNTIME_SIDS = frozenset({"OwnLogStreams", "Tracing"})
+ANALYTICS = "update_daily_analytics"
+# Grants that no flow here can exercise: the Lambda service writes logs and segments, and
+# lists streams when it creates a mapping.
+RUNTIME_SIDS = frozenset({"OwnLogStreams", "Tracing", "StreamDiscovery"})
 API_POLICY = function_policy(STAGE, API_HANDLER)
 API_REDUCED = without_each_grant(API_POLICY, RUNTIME_SIDS)
+ANALYTICS_POLICY = function_policy(STAGE, ANALYTICS)
+ANALYTICS_REDUCED = without_each_grant(ANALYTICS_POLICY, RUNTIME_SIDS)
 
 
 @dataclass
@@ -58,6 +64,8 @@ class IamStack:
             "EVENTS_TABLE": self.outputs["EventsTableName"],
             "TRANSACTIONS_TABLE": self.outputs["TransactionsTableName"],
             "WEBHOOK_SECRETS_ID": self.outputs["WebhookSecretsId"],
+            "ANALYTICS_TABLE": self.outputs["AnalyticsTableName"],
+            "TRANSACTIONS_STREAM_ARN": self.outputs["TransactionsStreamArn"],
         }
 
     def client_as(self, user: str, service: str):
@@ -75,7 +83,10 @@ def stack() -> Iterator[IamStack]:
         provision.client("s3", url).create_bucket(Bucket=other_bucket)
         users = {"admin": create_user(url, "admin", ADMIN_POLICY),
                  API_HANDLER: create_user(url, f"payment-webhooks-{STAGE}-{API_HANDLER}", API_POLICY)}
-        for number, (label, policy) in enumerate(sorted(API_REDUCED.items())):
+        users[ANALYTICS] = create_user(url, f"payment-webhooks-{STAGE}-{ANALYTICS}", ANALYTICS_POLICY)
+        reduced = [(f"api {label}", p) for label, p in API_REDUCED.items()]
+        reduced += [(f"analytics {label}", p) for label, p in ANALYTICS_REDUCED.items()]
+        for number, (label, policy) in enumerate(sorted(reduced)):
             users[label] = create_user(url, f"reduced-{number}", policy)
         with iam_enforced(url):
             yield IamStack(url, outputs, other, users, other_bucket)
@@ -93,15 +104,20 @@ def app_as(stack: IamStack, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callabl
     clients: list[Client] = []
 
     def as_user(user: str) -> Client:
-        for name, value in stack.app_env(user).items():
-            monkeypatch.setenv(name, value)
-        wiring.reset()
+        become(stack, monkeypatch, user)
         # A stage name absent from config.json: no config variables replace the ones above.
         client = Client(app, stage_name="least-privilege-test", project_dir=str(REPO_ROOT))
         clients.append(client)
         return client
 
     yield as_user
+    wiring.reset()
+
+
+def become(stack: IamStack, monkeypatch: pytest.MonkeyPatch, user: str) -> None:
+    """From now on the in-process app's AWS calls are signed as `user`."""
+    for name, value in stack.app_env(user).items():
+        monkeypatch.setenv(name, value)
     wiring.reset()
 
 
@@ -133,6 +149,7 @@ def api_flow(client: Client) -> dict[str, tuple[int, str | None]]:
         "list by merchant": lambda: client.http.get(f"/transactions?merchant_id=m_{tag}"),
         "get event": lambda: client.http.get(f"/events/stripe/evt_{tag}_old"),
         "replay": lambda: client.http.post(f"/events/stripe/evt_{tag}_old/replay"),
+        "daily analytics": lambda: client.http.get("/analytics/daily?from=2026-01-01&to=2026-01-31"),
     }
     results = {}
     for name, step in steps.items():
@@ -147,11 +164,11 @@ def test_the_api_function_ingests_queries_and_replays_with_only_its_policy(app_a
         "in-order webhook": (200, "applied"), "redelivery": (200, "duplicate"),
         "out-of-order webhook": (200, "stale"), "non-payment webhook": (200, "ignored"),
         "get transaction": (200, "applied"), "list by customer": (200, None), "list by merchant": (200, None),
-        "get event": (200, "stale"), "replay": (200, "stale"),
+        "get event": (200, "stale"), "replay": (200, "stale"), "daily analytics": (200, None),
     }
 
 
-@pytest.mark.parametrize("grant", sorted(API_REDUCED), ids=sorted(API_REDUCED))
+@pytest.mark.parametrize("grant", [f"api {g}" for g in sorted(API_REDUCED)], ids=sorted(API_REDUCED))
 def test_every_api_grant_is_needed(app_as, grant: str) -> None:
     """Without any single (action, resource) pair of its policy, some API flow is refused
     by IAM (the app answers 503 when storage denies it; later steps may then 404)."""
@@ -205,3 +222,69 @@ def test_an_admin_may_do_what_the_function_may_not(stack: IamStack) -> None:
     ddb = stack.client_as("admin", "dynamodb")
     assert status_of(ddb.scan, TableName=stack.other["TransactionsTableName"]) == 200
     assert status_of(stack.client_as("admin", "s3").list_objects_v2, Bucket=stack.other_bucket) == 200
+
+
+def analytics_flow(stack: IamStack, monkeypatch: pytest.MonkeyPatch, user: str) -> dict[str, bool]:
+    """What the analytics function's role is used for, with `user`'s keys: Lambda's
+    mapping reading the stream, the handler applying the batch (twice: the second is a
+    redelivery, which takes the read path), and Lambda's on-failure delivery to SQS."""
+    from botocore.exceptions import ClientError
+
+    credentials = stack.users[user]
+    stream_arn = stack.outputs["TransactionsStreamArn"]
+    results: dict[str, bool] = {}
+    try:
+        streams = credentials.client("dynamodbstreams", stack.endpoint_url)
+        (shard,) = streams.describe_stream(StreamArn=stream_arn)["StreamDescription"]["Shards"]
+        iterator = streams.get_shard_iterator(StreamArn=stream_arn, ShardId=shard["ShardId"],
+                                              ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+        records = streams.get_records(ShardIterator=iterator, Limit=100)["Records"]
+        results["read the stream"] = bool(records)
+    except ClientError:
+        return {"read the stream": False}
+    become(stack, monkeypatch, user)
+    handler = stream_handler("app")
+    event = lambda_event(records, stream_arn, shard["ShardId"], datetime.now(timezone.utc))
+    for attempt in ("apply the batch", "apply it again"):
+        response = handler(event, FakeLambdaContext())
+        results[attempt] = response == {"batchItemFailures": [], "state": {}}
+    queue = stack.client_as(user, "sqs")
+    url = stack.outputs["StreamFailuresQueueArn"].split(":")[-1]
+    results["deliver a failed batch"] = status_of(
+        queue.send_message, QueueUrl=f"{stack.endpoint_url}/{MOTO_ACCOUNT}/{url}",
+        MessageBody=json.dumps({"requestContext": {"condition": "RetryAttemptsExhausted"}})) == 200
+    return results
+
+
+def test_the_analytics_function_reads_the_stream_and_updates_the_figures_with_only_its_policy(
+        app_as, stack: IamStack, monkeypatch: pytest.MonkeyPatch) -> None:
+    api = app_as(API_HANDLER)
+    assert api_flow(api)["in-order webhook"] == (200, "applied")
+    assert analytics_flow(stack, monkeypatch, ANALYTICS) == {
+        "read the stream": True, "apply the batch": True, "apply it again": True, "deliver a failed batch": True}
+    daily = app_as(API_HANDLER).http.get("/analytics/daily?from=2026-01-01&to=2026-01-01&provider=stripe")
+    assert daily.status_code == 200, daily.body
+    assert daily.json_body["days"][0]["count"] >= 1
+
+
+@pytest.mark.parametrize("grant", [f"analytics {g}" for g in sorted(ANALYTICS_REDUCED)], ids=sorted(ANALYTICS_REDUCED))
+def test_every_analytics_grant_is_needed(app_as, stack: IamStack, monkeypatch: pytest.MonkeyPatch, grant: str) -> None:
+    assert api_flow(app_as(API_HANDLER))["in-order webhook"] == (200, "applied")
+    results = analytics_flow(stack, monkeypatch, grant)
+    assert not all(results.values()), f"the analytics function works without {grant}: {results}"
+
+
+def test_the_analytics_function_is_denied_everything_outside_its_policy(stack: IamStack) -> None:
+    ddb = stack.client_as(ANALYTICS, "dynamodb")
+    key = {"pk": {"S": "2026-01"}, "sk": {"S": "x"}}
+    denied = {
+        "reading transactions": status_of(ddb.get_item, TableName=stack.outputs["TransactionsTableName"],
+                                          Key={"pk": {"S": "stripe#x"}}),
+        "another stage's analytics": status_of(ddb.get_item, TableName=stack.other["AnalyticsTableName"], Key=key),
+        "another stage's stream": status_of(
+            stack.client_as(ANALYTICS, "dynamodbstreams").describe_stream, StreamArn=stack.other["TransactionsStreamArn"]),
+        "the signing secrets": status_of(stack.client_as(ANALYTICS, "secretsmanager").get_secret_value,
+                                         SecretId=stack.outputs["WebhookSecretsId"]),
+        "deleting figures": status_of(ddb.delete_item, TableName=stack.outputs["AnalyticsTableName"], Key=key),
+    }
+    assert denied == {name: DENIED for name in denied}
