@@ -107,6 +107,8 @@ def fake_outputs(stage: str, account: str, region: str) -> dict[str, str]:
     concrete = lambda arn: with_account({"a": arn}, account, region)["a"]  # noqa: E731
     return {
         "EventsTableName": r.name("EventsTable"), "TransactionsTableName": r.name("TransactionsTable"),
+        "AnalyticsTableName": r.name("AnalyticsTable"),
+        "ArchiveBucketName": concrete(r.name("ArchiveBucket")),
         "TransactionsStreamArn": concrete(r.stream("TransactionsTable").replace("*", "2026-01-01T00:00:00.000")),
         "WebhookSecretsId": r.name("WebhookSecrets"),
         "StreamFailuresQueueArn": concrete(r.queue("StreamFailuresQueue")),
@@ -157,7 +159,8 @@ def deploy_stack(cfn: Any, stage: str, options: DeployOptions, poll: float = 5.0
 
 def chalice_environment(outputs: Mapping[str, str]) -> dict[str, str]:
     """Stage variables known only from the stack (applied when Chalice imports app.py)."""
-    return {"TRANSACTIONS_STREAM_ARN": outputs["TransactionsStreamArn"]}
+    return {"TRANSACTIONS_STREAM_ARN": outputs["TransactionsStreamArn"],
+            "ARCHIVE_BUCKET": outputs["ArchiveBucketName"]}
 
 
 def run_chalice_deploy(project: Path, stage: str, region: str) -> None:

@@ -65,7 +65,11 @@ def scheduled_job_overlay(function: str) -> Template:
 
 
 def function_overlay(function: str) -> Template:
-    overlay: Template = {"Properties": {"FunctionName": {"Fn::Sub": lambda_name("${Stage}", function)}}}
+    """Every function: `chalice deploy`'s name for it, and the names only the stack knows."""
+    overlay: Template = {"Properties": {
+        "FunctionName": {"Fn::Sub": lambda_name("${Stage}", function)},
+        "Environment": {"Variables": {"ARCHIVE_BUCKET": {"Ref": "ArchiveBucket"}}},
+    }}
     if function in STREAM_HANDLERS:
         overlay = deep_merge(overlay, stream_handler_overlay(function))
     if function in SCHEDULED_JOBS:

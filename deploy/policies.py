@@ -47,7 +47,8 @@ def api_handler(r: StageResources) -> list[Statement]:
         allow("EventsReadWrite", ["dynamodb:GetItem", "dynamodb:PutItem"], [r.table("EventsTable")]),
         allow("TransactionsReadWrite", ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"],
               [r.table("TransactionsTable")]),
-        allow("TransactionsListing", ["dynamodb:Query"], r.indexes("TransactionsTable")),
+        allow("TransactionsListing", ["dynamodb:Query"],
+              [r.index("TransactionsTable", "by-merchant"), r.index("TransactionsTable", "by-customer")]),
         allow("SigningSecrets", ["secretsmanager:GetSecretValue"], [r.secret("WebhookSecrets")]),
         allow("DailyAnalyticsReads", ["dynamodb:Query"], [r.table("AnalyticsTable")]),
     ]
@@ -64,10 +65,27 @@ def update_daily_analytics(r: StageResources) -> list[Statement]:
     ]
 
 
+def archive_transactions(r: StageResources) -> list[Statement]:
+    """The daily archival job: archivable transactions through their sparse index, parts
+    and manifests under `transactions/`, its lease object, and (as the function's
+    dead-letter queue) failed invocations."""
+    return [
+        allow("ArchivableIndex", ["dynamodb:Query"], [r.index("TransactionsTable", "archivable")]),
+        allow("ArchivedRecords", ["dynamodb:BatchGetItem", "dynamodb:UpdateItem"], [r.table("TransactionsTable")]),
+        allow("ArchiveListing", ["s3:ListBucket"], [r.bucket("ArchiveBucket")]),
+        allow("ArchiveParts", ["s3:DeleteObject", "s3:GetObject", "s3:PutObject"],
+              [r.objects("ArchiveBucket", "transactions/*")]),
+        allow("ArchiveLease", ["s3:DeleteObject", "s3:GetObject", "s3:PutObject"],
+              [r.objects("ArchiveBucket", "locks/archival.json")]),
+        allow("DeadLetters", ["sqs:SendMessage"], [r.queue("ScheduleDeadLetterQueue")]),
+    ]
+
+
 # One entry per function in `.chalice/config.json` (`stages.<stage>.lambda_functions`).
 GRANTS: dict[str, Callable[[StageResources], list[Statement]]] = {
     API_HANDLER: api_handler,
     "update_daily_analytics": update_daily_analytics,
+    "archive_transactions": archive_transactions,
 }
 
 

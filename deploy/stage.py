@@ -20,7 +20,7 @@ APP_NAME = "payment-webhooks"
 API_HANDLER = "api_handler"
 # Functions by how they are invoked (a test checks these against app.py's handlers).
 STREAM_HANDLERS: tuple[str, ...] = ("update_daily_analytics",)  # @app.on_dynamodb_record (transactions stream)
-SCHEDULED_JOBS: tuple[str, ...] = ()    # @app.schedule (asynchronous invocations)
+SCHEDULED_JOBS: tuple[str, ...] = ("archive_transactions",)  # @app.schedule (asynchronous invocations)
 # The stream mapping's settings Chalice cannot make (both deploy paths set them). The
 # analytics handler needs a tumbling window (only then does Lambda's event name its
 # shard) and one invocation per shard at a time (its exactly-once marks).
@@ -97,10 +97,12 @@ class StageResources:
     def table(self, logical_id: str) -> str:
         return f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{self.name(logical_id)}"
 
-    def indexes(self, logical_id: str) -> list[str]:
-        """Each global secondary index by its exact name (not `index/*`)."""
+    def index(self, logical_id: str, name: str) -> str:
+        """A global secondary index by its exact name (never `index/*`); it must exist."""
         gsis = self._resources[logical_id]["Properties"].get("GlobalSecondaryIndexes", [])
-        return [f"{self.table(logical_id)}/index/{gsi['IndexName']}" for gsi in gsis]
+        if name not in {gsi["IndexName"] for gsi in gsis}:
+            raise KeyError(f"{logical_id} has no index {name!r}")
+        return f"{self.table(logical_id)}/index/{name}"
 
     def stream(self, logical_id: str) -> str:
         """The stream label is a creation timestamp, unknown until the table exists."""
@@ -118,6 +120,10 @@ class StageResources:
 
     def bucket(self, logical_id: str) -> str:
         return f"arn:aws:s3:::{self.name(logical_id)}"
+
+    def objects(self, logical_id: str, key_pattern: str) -> str:
+        """Objects of the bucket under a key or key pattern (`transactions/*`)."""
+        return f"{self.bucket(logical_id)}/{key_pattern}"
 
     def function_log_streams(self, function: str) -> str:
         """Log streams of the function's log group (created by the template, so the

@@ -18,8 +18,11 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from functools import partial
 
+import chalice.test
 import pytest
+from chalice.local import LambdaContext
 from chalice.test import Client
 
 from chalicelib import wiring
@@ -46,6 +49,9 @@ API_POLICY = function_policy(STAGE, API_HANDLER)
 API_REDUCED = without_each_grant(API_POLICY, RUNTIME_SIDS)
 ANALYTICS_POLICY = function_policy(STAGE, ANALYTICS)
 ANALYTICS_REDUCED = without_each_grant(ANALYTICS_POLICY, RUNTIME_SIDS)
+ARCHIVAL = "archive_transactions"
+ARCHIVAL_POLICY = function_policy(STAGE, ARCHIVAL)
+ARCHIVAL_REDUCED = without_each_grant(ARCHIVAL_POLICY, RUNTIME_SIDS)
 
 
 @dataclass
@@ -66,6 +72,7 @@ class IamStack:
             "WEBHOOK_SECRETS_ID": self.outputs["WebhookSecretsId"],
             "ANALYTICS_TABLE": self.outputs["AnalyticsTableName"],
             "TRANSACTIONS_STREAM_ARN": self.outputs["TransactionsStreamArn"],
+            "ARCHIVE_BUCKET": self.outputs["ArchiveBucketName"],
         }
 
     def client_as(self, user: str, service: str):
@@ -85,7 +92,9 @@ def stack() -> Iterator[IamStack]:
                  API_HANDLER: create_user(url, f"payment-webhooks-{STAGE}-{API_HANDLER}", API_POLICY)}
         users[ANALYTICS] = create_user(url, f"payment-webhooks-{STAGE}-{ANALYTICS}", ANALYTICS_POLICY)
         reduced = [(f"api {label}", p) for label, p in API_REDUCED.items()]
+        users[ARCHIVAL] = create_user(url, f"payment-webhooks-{STAGE}-{ARCHIVAL}", ARCHIVAL_POLICY)
         reduced += [(f"analytics {label}", p) for label, p in ANALYTICS_REDUCED.items()]
+        reduced += [(f"archival {label}", p) for label, p in ARCHIVAL_REDUCED.items()]
         for number, (label, policy) in enumerate(sorted(reduced)):
             users[label] = create_user(url, f"reduced-{number}", policy)
         with iam_enforced(url):
@@ -286,5 +295,97 @@ def test_the_analytics_function_is_denied_everything_outside_its_policy(stack: I
         "the signing secrets": status_of(stack.client_as(ANALYTICS, "secretsmanager").get_secret_value,
                                          SecretId=stack.outputs["WebhookSecretsId"]),
         "deleting figures": status_of(ddb.delete_item, TableName=stack.outputs["AnalyticsTableName"], Key=key),
+    }
+    assert denied == {name: DENIED for name in denied}
+
+
+def archival_flow(stack: IamStack, app_as: Callable[[str], Client], user: str) -> dict[str, bool]:
+    """The archival job's runs with `user`'s keys on fresh old transactions: one that dies
+    mid-partition, then one that recovers (consistent re-reads of the committed part's
+    items) and finishes, with a stray part left by a dead run to delete; then Lambda's
+    delivery of a failed invocation to the dead-letter queue."""
+    from botocore.exceptions import ClientError
+
+    assert api_flow(app_as(API_HANDLER))["in-order webhook"] == (200, "applied")  # created 2026-01-01
+    bucket = stack.outputs["ArchiveBucketName"]
+    admin_s3 = stack.client_as("admin", "s3")
+    stray = "transactions/provider=stripe/dt=2026-01-01/part-99999.jsonl.gz"
+    admin_s3.put_object(Bucket=bucket, Key=stray, Body=b"left by a run that died")
+    job = app_as(user)
+    event = job.events.generate_cw_event("aws.events", "Scheduled Event", {}, [])
+    results: dict[str, bool] = {}
+    fail_first_call(wiring.aws_client("dynamodb"), "UpdateItem")  # the run dies mid-partition
+    try:
+        job.lambda_.invoke(ARCHIVAL, event)
+    except Exception:  # noqa: BLE001 - the injected crash, or a denial
+        pass
+    try:  # the next run finishes the committed part first (crash recovery), then goes on
+        report = job.lambda_.invoke(ARCHIVAL, event).payload
+        results["archive"] = report["complete"] is True and report["archived"] >= 1
+    except Exception:  # noqa: BLE001 - a denied call surfaces as the job's error
+        results["archive"] = False
+    try:
+        admin_s3.head_object(Bucket=bucket, Key=stray)
+        results["remove the stray part"] = False
+    except ClientError:
+        results["remove the stray part"] = True
+    queue_name = stack.outputs["ScheduleDeadLetterQueueArn"].split(":")[-1]
+    results["dead-letter a failed run"] = status_of(
+        stack.client_as(user, "sqs").send_message, QueueUrl=f"{stack.endpoint_url}/{MOTO_ACCOUNT}/{queue_name}",
+        MessageBody="{}") == 200
+    return results
+
+
+def fail_first_call(client, operation: str) -> None:
+    """The client's next `operation` fails as if the process died there (no retry)."""
+    from botocore.awsrequest import AWSResponse
+
+    pending = [True]
+
+    def fail(**_kwargs):
+        if not pending:
+            return None
+        pending.clear()
+        return (AWSResponse("https://injected.invalid", 500, {}, None),
+                {"Error": {"Code": "InternalServerError", "Message": "injected crash"},
+                 "ResponseMetadata": {"HTTPStatusCode": 500}})
+
+    client.meta.events.register(f"before-call.{client.meta.service_model.endpoint_prefix}.{operation}", fail)
+
+
+@pytest.fixture
+def long_lambda_context(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The job's own deadline reads the remaining time: give it the 15 minutes of prod."""
+    monkeypatch.setattr(chalice.test, "LambdaContext", partial(LambdaContext, max_runtime_ms=900_000))
+
+
+def test_the_archival_job_archives_with_only_its_policy(app_as, stack: IamStack, long_lambda_context) -> None:
+    assert archival_flow(stack, app_as, ARCHIVAL) == {
+        "archive": True, "remove the stray part": True, "dead-letter a failed run": True}
+    listed = stack.client_as("admin", "s3").list_objects_v2(Bucket=stack.outputs["ArchiveBucketName"],
+                                                            Prefix="transactions/provider=stripe/dt=2026-01-01/")
+    assert any(o["Key"].endswith("_manifest.json") for o in listed["Contents"])
+
+
+@pytest.mark.parametrize("grant", [f"archival {g}" for g in sorted(ARCHIVAL_REDUCED)], ids=sorted(ARCHIVAL_REDUCED))
+def test_every_archival_grant_is_needed(app_as, stack: IamStack, long_lambda_context, grant: str) -> None:
+    results = archival_flow(stack, app_as, grant)
+    assert not all(results.values()), f"the archival job works without {grant}: {results}"
+
+
+def test_the_archival_job_is_denied_everything_outside_its_policy(stack: IamStack) -> None:
+    s3, ddb = stack.client_as(ARCHIVAL, "s3"), stack.client_as(ARCHIVAL, "dynamodb")
+    bucket = stack.outputs["ArchiveBucketName"]
+    denied = {
+        "another bucket": status_of(s3.list_objects_v2, Bucket=stack.other_bucket),
+        "another stage's archive": status_of(s3.list_objects_v2, Bucket=stack.other["ArchiveBucketName"]),
+        "objects outside its prefixes": status_of(s3.put_object, Bucket=bucket, Key="elsewhere/x", Body=b"x"),
+        "the bucket policy": status_of(s3.get_bucket_policy, Bucket=bucket),
+        "the events table": status_of(ddb.get_item, TableName=stack.outputs["EventsTableName"],
+                                      Key={"pk": {"S": "stripe#x"}}),
+        "writing whole transactions": status_of(ddb.put_item, TableName=stack.outputs["TransactionsTableName"],
+                                                Item={"pk": {"S": "stripe#x"}}),
+        "the signing secrets": status_of(stack.client_as(ARCHIVAL, "secretsmanager").get_secret_value,
+                                         SecretId=stack.outputs["WebhookSecretsId"]),
     }
     assert denied == {name: DENIED for name in denied}

@@ -78,9 +78,11 @@ def test_each_function_is_configured_as_the_stage_says(prod) -> None:
     for function in stage_functions("prod", config):
         properties = template["Resources"][logical_id(function)]["Properties"]
         scoped = config["stages"]["prod"]["lambda_functions"][function]
-        timeout = config["lambda_functions"].get(function, {}).get("lambda_timeout", config["lambda_timeout"])
+        own = config["lambda_functions"].get(function, {})
+        timeout = own.get("lambda_timeout", config["lambda_timeout"])
+        memory = own.get("lambda_memory_size", config["lambda_memory_size"])
         assert properties["Tracing"] == "Active"
-        assert (properties["MemorySize"], properties["Timeout"]) == (512, timeout)
+        assert (properties["MemorySize"], properties["Timeout"]) == (memory, timeout)
         assert properties["ReservedConcurrentExecutions"] == scoped["reserved_concurrency"]
         assert properties["Environment"]["Variables"]["API_AUTH"] == "iam"
         role = template["Resources"][properties["Role"]["Fn::GetAtt"][0]]["Properties"]
@@ -100,3 +102,23 @@ def test_every_route_but_webhooks_and_health_requires_sigv4(prod) -> None:
     assert api["TracingEnabled"] is True
     assert api["MethodSettings"][0]["ThrottlingRateLimit"] == {"Ref": "ApiThrottlingRateLimit"}
     assert template["Parameters"]["ApiThrottlingRateLimit"]["Default"] == 10000
+
+
+def test_the_stream_mapping_and_the_schedule_get_what_chalice_cannot_set(prod) -> None:
+    from deploy.stage import SCHEDULED_JOBS, STREAM_HANDLERS, STREAM_MAPPING
+
+    _, template = prod
+    for function in STREAM_HANDLERS:
+        properties = template["Resources"][logical_id(function)]["Properties"]
+        (source,) = properties["Events"].values()
+        assert source["Type"] == "DynamoDB"
+        assert source["Properties"]["Stream"] == {"Fn::GetAtt": ["TransactionsTable", "StreamArn"]}
+        assert {k: source["Properties"][k] for k in STREAM_MAPPING} == STREAM_MAPPING
+        assert source["Properties"]["DestinationConfig"] == {
+            "OnFailure": {"Destination": {"Fn::GetAtt": ["StreamFailuresQueue", "Arn"]}}}
+    for function in SCHEDULED_JOBS:
+        properties = template["Resources"][logical_id(function)]["Properties"]
+        assert [e["Type"] for e in properties["Events"].values()] == ["Schedule"]
+        assert properties["DeadLetterQueue"] == {
+            "Type": "SQS", "TargetArn": {"Fn::GetAtt": ["ScheduleDeadLetterQueue", "Arn"]}}
+        assert properties["Environment"]["Variables"]["ARCHIVE_BUCKET"] == {"Ref": "ArchiveBucket"}

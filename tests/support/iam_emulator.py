@@ -15,6 +15,7 @@ AWS authorizes it, then runs the emulator unchanged (`python -m tests.support.ia
 - SNS: the topic (`TopicArn`/`TargetArn`, or built from `Name` on CreateTopic).
 - Secrets Manager: the secret's full ARN (a name is resolved; an unknown one is denied
   on its would-be ARN).
+- S3 DeleteObjects: `s3:DeleteObject` on each key, as AWS does (moto checks the bucket).
 
 It also replaces moto's pattern matcher, which turns a policy's `*` into `.*` but leaves
 `?` and `.` as regex syntax (`secret:name-??????` crashes it): IAM globbing is `*` and
@@ -137,10 +138,25 @@ def _check_element_matches(self: Any, statement_element: str, value: str) -> boo
     return any(iam_pattern_matches(p, value, case_insensitive) for p in patterns)
 
 
+def _s3_delete_keys_per_object(original: Callable[..., None]) -> Callable[..., None]:
+    def authorize(self: Any, bucket_name: str | None = None, key_name: str | None = None) -> None:
+        if key_name is None and bucket_name and self.data.get("Action") == "DeleteObject" and self.is_delete_keys():
+            import xmltodict
+
+            objects = xmltodict.parse(self.body, strip_whitespace=False)["Delete"].get("Object", [])
+            for obj in objects if isinstance(objects, list) else [objects]:
+                original(self, bucket_name=bucket_name, key_name=obj["Key"])
+            return
+        original(self, bucket_name=bucket_name, key_name=key_name)
+
+    return authorize
+
+
 def install() -> None:
     from moto.dynamodb.responses import DynamoHandler
     from moto.dynamodbstreams.responses import DynamoDBStreamsHandler
     from moto.iam.access_control import IAMPolicyStatement
+    from moto.s3.responses import S3Response
     from moto.secretsmanager.responses import SecretsManagerResponse
     from moto.sns.responses import SNSResponse
 
@@ -149,6 +165,8 @@ def install() -> None:
     SNSResponse._authenticate_and_authorize_normal_action = _authorize_each(sns_checks)
     SecretsManagerResponse._authenticate_and_authorize_normal_action = _authorize_each(secretsmanager_checks)
     IAMPolicyStatement._check_element_matches = _check_element_matches
+    S3Response._authenticate_and_authorize_s3_action = _s3_delete_keys_per_object(
+        S3Response._authenticate_and_authorize_s3_action)
 
 
 if __name__ == "__main__":

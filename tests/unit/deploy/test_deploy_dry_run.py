@@ -25,6 +25,14 @@ def test_a_dry_run_plans_the_stack_chalice_and_the_settings_chalice_cannot_make(
     assert {"op": "replace", "path": "/*/*/throttling/burstLimit", "value": "3000"} in patches
     assert {"op": "replace", "path": "/tracingEnabled", "value": "true"} in patches
 
+    mapping = next(kwargs for s, o, kwargs in aws.calls if o == "update_event_source_mapping")
+    assert (mapping["TumblingWindowInSeconds"], mapping["ParallelizationFactor"]) == (900, 1)
+    assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"] and mapping["BisectBatchOnFunctionError"]
+    assert mapping["DestinationConfig"]["OnFailure"]["Destination"].endswith(":payment-webhooks-prod-stream-failures")
+    dead_letter = next(kwargs for s, o, kwargs in aws.calls if o == "update_function_configuration")
+    assert dead_letter == {"FunctionName": "payment-webhooks-prod-archive_transactions", "DeadLetterConfig": {
+        "TargetArn": "arn:aws:sqs:eu-west-1:111122223333:payment-webhooks-prod-schedule-dlq"}}
+
     (project, stage, region), = chalice_runs
     assert (stage, region) == ("prod", "eu-west-1")
     rendered = (project / ".chalice" / "policy-prod-api_handler.json").read_text()
@@ -33,4 +41,6 @@ def test_a_dry_run_plans_the_stack_chalice_and_the_settings_chalice_cannot_make(
     assert config["stages"]["prod"]["api_gateway_policy_file"] == "api-policy-prod.json"
     assert config["stages"]["prod"]["environment_variables"]["TRANSACTIONS_STREAM_ARN"].startswith(
         "arn:aws:dynamodb:eu-west-1:111122223333:table/payment-webhooks-prod-transactions/stream/")
+    assert config["stages"]["prod"]["environment_variables"]["ARCHIVE_BUCKET"] == (
+        "payment-webhooks-prod-archive-111122223333")
     assert (project / ".chalice" / "deployed").is_symlink()
