@@ -100,8 +100,15 @@ class ArchiveBucket:
             if obj["Key"].endswith(".jsonl.gz") and obj["Key"] not in committed
         ]
         for start in range(0, len(stray), 1000):
-            self._client.delete_objects(Bucket=self.name, Delete={
+            response = self._client.delete_objects(Bucket=self.name, Delete={
                 "Objects": [{"Key": key} for key in stray[start:start + 1000]], "Quiet": True})
+            refused = response.get("Errors", [])
+            if refused:
+                # A leftover that stays would hold its transactions twice once they are
+                # written again: stop this run rather than archive on top of it.
+                raise ArchiveIntegrityError(
+                    f"could not delete {len(refused)} uncommitted part(s) under {prefix}: "
+                    f"{refused[0].get('Code', 'unknown')}")
         return stray
 
     def _put(self, key: str, body: bytes, content_type: str,
