@@ -1,23 +1,31 @@
 """Archival benchmark: items read per item archived, S3 PUTs per 10,000 items, and peak
 traced memory of a run over 10,000 and over 50,000 archivable transactions, side by side.
 
-The job runs with its production settings (part cap, page size, replacement workers)
-against S3 under moto's in-process `mock_aws` (AWS_ENDPOINT_URL unset; moto told to spool
-objects to disk, so the archive's bytes are not counted as the job's memory) and a
-DynamoDB stand-in answering the job's calls through botocore (benchmarks/support; why: it
-explains). `--moto` runs DynamoDB on moto too, as a cross-check: same figures for reads and
-PUTs, but several times slower, and the traced memory then includes moto's own copies of
-rewritten items. `--sizes 2000,4000` measures other sizes.
-Memory is traced from just before the run, after seeding and a warm-up run. Each dataset
-also holds 1,000 recent transactions that must not be read. It takes about 6 minutes on
-2 cores, nearly all of it botocore building, signing and parsing requests under tracemalloc
-(about 2 ms an item without tracing).
+DynamoDB and S3 are the project's emulator (local/emulator.py, moto's server) in a child
+process, with infra/resources.json deployed into it by local/provision.py, and reached
+through boto3 exactly as the app reaches AWS. The data lives in that other process, so
+tracemalloc here measures only the job's own memory. The job runs with its production
+settings (part cap, page size, replacement workers) and the app's client config.
 
-    python benchmarks/archival.py [--moto] [--sizes N,M]       # or: make bench
+Each size gets a freshly reset and provisioned emulator, loaded with `batch_write_item`
+(25 items a call, as AWS allows) in the shape the app stores (`to_item` on transactions
+merged from three events each), all created long enough ago to be archived, plus 1,000
+recent transactions that must not be read. Memory is traced from just before the run,
+after loading and a warm-up run. Items read are counted by DynamoDB's answers to the job's
+client (botocore `after-call` hooks on Query and BatchGetItem) and checked against the
+job's own count; S3 calls by `before-call` hooks on its S3 client.
+
+Speed: moto 5.2.5 encodes Query responses at ~9 ms per item, which would add about 9
+minutes for 10k + 50k. By default the emulator is therefore started through
+benchmarks/support/fast_emulator.py, a benchmark-only launcher that encodes Query results
+directly before serving (it changes how moto serialises the JSON, not what it answers);
+`--plain-emulator` runs `python -m local.emulator` unchanged. `--sizes 2000,4000` measures
+other sizes.
+
+    python benchmarks/archival.py [--plain-emulator] [--sizes N,M]       # or: make bench
 """
 from __future__ import annotations
 
-import json
 import os
 import sys
 import time
@@ -27,150 +35,132 @@ from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(REPO_ROOT), str(Path(__file__).resolve().parent)]
-os.environ.pop("AWS_ENDPOINT_URL", None)  # mock_aws is bypassed when it is set
+os.environ.pop("AWS_ENDPOINT_URL", None)  # every client here names the emulator's endpoint
 os.environ.update({
     "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "testing",
     "AWS_DEFAULT_REGION": "us-east-1", "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",
-    "MOTO_S3_DEFAULT_KEY_BUFFER_SIZE": "1",
 })
 
 import boto3  # noqa: E402
 from botocore.config import Config  # noqa: E402
-from moto import mock_aws  # noqa: E402
 
 from chalicelib.domain.events import CanonicalEvent, PaymentFacts  # noqa: E402
 from chalicelib.domain.status import Status  # noqa: E402
-from chalicelib.domain.timestamps import format_iso, sortable  # noqa: E402
-from chalicelib.domain.transaction import merge_event  # noqa: E402
+from chalicelib.domain.transaction import Transaction, merge_event  # noqa: E402
 from chalicelib.services.archival import ArchivalService  # noqa: E402
-from chalicelib.storage.archivable import ARCHIVABLE_INDEX, ArchivableTransactions  # noqa: E402
+from chalicelib.storage.archivable import ArchivableTransactions  # noqa: E402
 from chalicelib.storage.archive_bucket import ArchiveBucket  # noqa: E402
 from chalicelib.storage.archive_lease import ArchiveLease  # noqa: E402
 from chalicelib.storage.codec import to_attributes  # noqa: E402
-from chalicelib.storage.transaction_items import (  # noqa: E402
-    ARCHIVE_SHARD, archive_shard, created_key, to_item, transaction_pk,
-)
-from support.dynamodb_standin import TransactionsStandIn  # noqa: E402
+from chalicelib.storage.transaction_items import to_item  # noqa: E402
+from local import provision  # noqa: E402
+from support.emulator import EmulatorProcess  # noqa: E402
 
-TABLE, BUCKET = "bench-transactions", "bench-archive"
+STAGE = "local"
+SECRETS_FILE = REPO_ROOT / "local" / "secrets.json"
 NOW = datetime(2026, 11, 23, 2, 0, tzinfo=timezone.utc)
 PROVIDERS = ("stripe", "adyen")
 DAYS = 2  # archivable creation days: a nightly backlog of a busy day or two
 RECENT = 1_000
 SIZES = (10_000, 50_000)
 WARM_UP = 500
+BATCH = 25  # BatchWriteItem's limit on AWS (moto accepts more)
 SESSION = boto3.session.Session()  # one botocore loader: its data files are read once
 CLIENT_CONFIG = Config(retries={"mode": "standard", "total_max_attempts": 3}, connect_timeout=2,
                        read_timeout=5, tcp_keepalive=True, parameter_validation=False)
 """As chalicelib/wiring.aws_client builds the app's clients."""
+STEPS = (("payment.pending", Status.PENDING, {}), ("payment.succeeded", Status.SUCCEEDED, {}),
+         ("payment.partially_refunded", Status.PARTIALLY_REFUNDED, {"amount_refunded": 500}))
+"""A realistic transaction: pending, succeeded, partially refunded (three events)."""
 
 
-def template_item(provider: str) -> dict:
-    """A realistic transaction: pending, succeeded, partially refunded (three events)."""
-    t0 = NOW - timedelta(days=40)
-    steps = [("payment.pending", Status.PENDING, {}), ("payment.succeeded", Status.SUCCEEDED, {}),
-             ("payment.partially_refunded", Status.PARTIALLY_REFUNDED, {"amount_refunded": 500})]
+def transaction(n: int, count: int) -> Transaction:
+    """The n-th transaction of a dataset: `count` archivable ones over DAYS days and both
+    providers, then RECENT recent ones; ids and amounts vary so that parts compress like
+    real data, not like copies."""
+    provider = PROVIDERS[n % len(PROVIDERS)]
+    age = timedelta(days=35 + (n // len(PROVIDERS)) % DAYS) if n < count else timedelta(days=1)
+    created = NOW - age - timedelta(seconds=n)
+    payment_id = f"pi_{(n * 2654435761) % 10**12:012d}{n:06d}"
+    facts = dict(amount=1000 + (n * 37) % 90000, currency="EUR", merchant_id="acct_1NqXJf2eZvKYlo2C",
+                 customer_id=f"cus_{(n * 7919) % 10**8:08d}", payment_method="card", created_at=created)
     txn = None
-    for n, (kind, status, extra) in enumerate(steps):
+    for k, (kind, status, extra) in enumerate(STEPS):
+        occurred = created + timedelta(seconds=7 * k + n % 5)
         event = CanonicalEvent(
-            provider=provider, event_id=f"evt_{n}_0123456789abcdef", type=kind,
-            occurred_at=t0 + timedelta(minutes=n), payment_id="x", status=status,
-            facts=PaymentFacts(amount=12550, currency="EUR", merchant_id="acct_1NqXJf2eZvKYlo2C",
-                               customer_id="cus_Pq9aX1yZ2b3c4d", payment_method="card",
-                               created_at=t0, **extra),
+            provider=provider, event_id=f"evt_{(n * 40503 + k) % 10**10:010d}{n:06d}{k}", type=kind,
+            occurred_at=occurred, payment_id=payment_id, status=status,
+            facts=PaymentFacts(**facts, **extra),
         )
-        txn = merge_event(txn, event, t0 + timedelta(minutes=n, seconds=1)).transaction
-    return to_item(txn)
+        txn = merge_event(txn, event, occurred + timedelta(seconds=1)).transaction
+    assert txn is not None
+    return txn
 
 
-def items(count: int):
-    """`count` archivable transactions over DAYS days and both providers, then RECENT recent
-    ones; ids and amounts vary so that parts compress like real data, not like copies."""
-    templates = {p: template_item(p) for p in PROVIDERS}
-    for n in range(count + RECENT):
-        provider = PROVIDERS[n % len(PROVIDERS)]
-        age = timedelta(days=35 + (n // len(PROVIDERS)) % DAYS) if n < count else timedelta(days=1)
-        created = NOW - age - timedelta(seconds=n)
-        payment_id = f"pi_{(n * 2654435761) % 10**12:012d}{n:06d}"
-        pk = transaction_pk(provider, payment_id)
-        events = [dict(e, event_id=f"evt_{(n * 40503 + k) % 10**10:010d}{n:06d}{k}",
-                       occurred_at=format_iso(created + timedelta(seconds=7 * k + n % 5)))
-                  for k, e in enumerate(templates[provider]["events"])]
-        yield to_attributes(dict(
-            templates[provider], pk=pk, id=payment_id, amount=1000 + (n * 37) % 90000,
-            customer_id=f"cus_{(n * 7919) % 10**8:08d}", created_at=format_iso(created),
-            created_key=created_key(sortable(created), pk), events=events,
-            **{ARCHIVE_SHARD: archive_shard(pk)}))
+def load(ddb, table: str, count: int) -> None:
+    """Every transaction as the app stores it, 25 to a BatchWriteItem."""
+    def write(batch: list[dict]) -> None:
+        request = {table: batch}
+        while request:
+            request = ddb.batch_write_item(RequestItems=request).get("UnprocessedItems") or {}
 
-
-def moto_table(ddb, count: int) -> None:
-    template = json.loads((REPO_ROOT / "infra" / "resources.json").read_text())
-    props = template["Resources"]["TransactionsTable"]["Properties"]
-    ddb.create_table(TableName=TABLE, BillingMode="PAY_PER_REQUEST", KeySchema=props["KeySchema"],
-                     AttributeDefinitions=props["AttributeDefinitions"],
-                     GlobalSecondaryIndexes=props["GlobalSecondaryIndexes"])  # no stream: no images kept
     batch: list[dict] = []
-    for item in items(count):
-        batch.append({"PutRequest": {"Item": item}})
-        if len(batch) == 25:
-            ddb.batch_write_item(RequestItems={TABLE: batch})
+    for n in range(count + RECENT):
+        batch.append({"PutRequest": {"Item": to_attributes(to_item(transaction(n, count)))}})
+        if len(batch) == BATCH:
+            write(batch)
             batch = []
     if batch:
-        ddb.batch_write_item(RequestItems={TABLE: batch})
+        write(batch)
 
 
-def measure(count: int, use_moto: bool) -> dict:
-    with mock_aws():
-        s3 = SESSION.client("s3", config=CLIENT_CONFIG)
-        s3.create_bucket(Bucket=BUCKET)
-        standin = None
-        if use_moto:
-            ddb = SESSION.client("dynamodb", config=CLIENT_CONFIG)
-            moto_table(ddb, count)
-        else:
-            # An endpoint moto does not claim, so that only the stand-in answers.
-            ddb = SESSION.client("dynamodb", endpoint_url="https://dynamodb.standin.invalid",
-                                 config=CLIENT_CONFIG)
-            standin = TransactionsStandIn(TABLE, ARCHIVABLE_INDEX, ARCHIVE_SHARD, "created_key")
-            for item in items(count):
-                standin.put(item)
-            standin.ready()
-            standin.install(ddb)
-        s3_calls: dict[str, int] = {}
-        s3.meta.events.register("before-call.s3.*", lambda model, **_: s3_calls.__setitem__(
-            model.name, s3_calls.get(model.name, 0) + 1))
-        service = ArchivalService(ArchivableTransactions(ddb, TABLE), ArchiveBucket(s3, BUCKET),
-                                  ArchiveLease(s3, BUCKET), clock=lambda: NOW, after_days=30)
-        tracemalloc.start()
-        started = time.perf_counter()
-        report = service.run(lambda: 900_000)
-        elapsed = time.perf_counter() - started
-        _, peak = tracemalloc.get_traced_memory()
-        tracemalloc.stop()
-    assert report.complete and report.archived == count, report
-    if standin is not None:
-        assert standin.items_returned == report.items_read, "the job's count is DynamoDB's count"
+def counter(calls: dict[str, int]):
+    def count(model, **_) -> None:  # type: ignore[no-untyped-def]
+        calls[model.name] = calls.get(model.name, 0) + 1
+    return count
+
+
+def measure(emulator: EmulatorProcess, count: int) -> dict:
+    url = emulator.endpoint_url
+    provision.reset_emulator(url)
+    outputs = provision.provision(url, STAGE, SECRETS_FILE)
+    table, bucket = outputs["TransactionsTableName"], outputs["ArchiveBucketName"]
+    ddb = SESSION.client("dynamodb", endpoint_url=url, config=CLIENT_CONFIG)
+    s3 = SESSION.client("s3", endpoint_url=url, config=CLIENT_CONFIG)
+    started = time.perf_counter()
+    load(ddb, table, count)
+    load_seconds = time.perf_counter() - started
+
+    s3_calls: dict[str, int] = {}
+    ddb_calls: dict[str, int] = {}
+    returned = [0]
+
+    def items_returned(model, parsed, **_) -> None:  # type: ignore[no-untyped-def]
+        if model.name == "Query":
+            returned[0] += len(parsed.get("Items", ()))
+        elif model.name == "BatchGetItem":
+            returned[0] += sum(len(items) for items in parsed.get("Responses", {}).values())
+
+    s3.meta.events.register("before-call.s3.*", counter(s3_calls))
+    ddb.meta.events.register("before-call.dynamodb.*", counter(ddb_calls))
+    ddb.meta.events.register("after-call.dynamodb.*", items_returned)
+    service = ArchivalService(ArchivableTransactions(ddb, table), ArchiveBucket(s3, bucket),
+                              ArchiveLease(s3, bucket), clock=lambda: NOW, after_days=30)
+    tracemalloc.start()
+    started = time.perf_counter()
+    report = service.run(lambda: 900_000)
+    elapsed = time.perf_counter() - started
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    if not (report.complete and report.archived == count):
+        print(f"WARNING at {count}: not every transaction was archived: {report}", flush=True)
+    assert returned[0] == report.items_read, ("DynamoDB's count is the job's count", returned[0], report)
     puts = s3_calls.get("PutObject", 0)
-    return {"items": count, "read_per_archived": report.items_read / report.archived,
+    return {"items": count, "read_per_archived": returned[0] / report.archived,
             "parts": report.parts, "puts": puts, "puts_per_10k": puts * 10_000 / count,
-            "s3_calls": dict(sorted(s3_calls.items())), "bytes": report.bytes,
-            "peak_mib": peak / 2**20, "seconds": elapsed}
-
-
-def fast_moto_query_responses() -> None:
-    """moto 5.2.5 encodes responses with a generic serializer costing ~9 ms per item of a
-    Query page; a Query result is already wire JSON, so encode it directly (--moto only)."""
-    from moto.dynamodb.responses import DynamoHandler
-
-    generic = DynamoHandler.serialized
-
-    def serialized(self, action_result):  # type: ignore[no-untyped-def]
-        if isinstance(action_result.result, dict) and self._get_action() == "Query":
-            return 200, {"Content-Type": "application/x-amz-json-1.0", **self.response_headers}, \
-                json.dumps(action_result.result)
-        return generic(self, action_result)
-
-    DynamoHandler.serialized = serialized
+            "s3_calls": dict(sorted(s3_calls.items())), "ddb_calls": dict(sorted(ddb_calls.items())),
+            "bytes": report.bytes, "peak_mib": peak / 2**20, "seconds": elapsed,
+            "load_seconds": load_seconds}
 
 
 def main(argv: list[str]) -> None:
@@ -178,18 +168,23 @@ def main(argv: list[str]) -> None:
     import logging
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--moto", action="store_true", help="DynamoDB on moto too (slow)")
+    parser.add_argument("--plain-emulator", action="store_true",
+                        help="python -m local.emulator as is (Query responses ~9 ms an item slower)")
     parser.add_argument("--sizes", default=",".join(map(str, SIZES)), help="two item counts")
     args = parser.parse_args(argv)
     sizes = [int(size) for size in args.sizes.split(",")]
-    use_moto = args.moto
     logging.getLogger("payment_webhooks").setLevel(logging.WARNING)  # no per-part log lines
-    if use_moto:
-        fast_moto_query_responses()
-    measure(WARM_UP, use_moto)  # imports and botocore's lazily loaded data, not the job's memory
-    results = [measure(count, use_moto) for count in sizes]
+    total = time.perf_counter()
+    with EmulatorProcess(fast_query_responses=not args.plain_emulator) as emulator:
+        measure(emulator, WARM_UP)  # imports and botocore's lazily loaded data, not the job's memory
+        results = []
+        for count in sizes:  # each row as soon as it is measured
+            results.append(measure(emulator, count))
+            print(f"measured {count}: {results[-1]}", file=sys.stderr, flush=True)
+    total = time.perf_counter() - total
     print(f"archival: {DAYS} creation days x {len(PROVIDERS)} providers, +{RECENT} recent transactions "
-          f"(never read); production part cap; DynamoDB: {'moto' if use_moto else 'stand-in'}, S3: moto")
+          f"(never read); production part cap; DynamoDB and S3: local emulator (moto server, "
+          f"{'plain' if args.plain_emulator else 'fast Query encoding'}) in a child process")
     print(f"{'items':>8} {'read/archived':>14} {'parts':>6} {'S3 PUTs':>8} {'PUTs/10k':>9} "
           f"{'archive':>9} {'peak MiB':>9} {'seconds':>8}")
     for r in results:
@@ -197,9 +192,13 @@ def main(argv: list[str]) -> None:
               f"{r['puts_per_10k']:>9.1f} {r['bytes'] / 2**20:>8.2f}M {r['peak_mib']:>9.2f} {r['seconds']:>8.1f}")
     small, large = results
     print(f"S3 calls at {large['items']}: {large['s3_calls']}")
+    print(f"DynamoDB calls at {large['items']}: {large['ddb_calls']}")
     print(f"items read per item archived: {max(r['read_per_archived'] for r in results):.3f} (target 1.0); "
-          f"peak memory {large['items']} / {small['items']}: {large['peak_mib'] / small['peak_mib']:.2f}x "
+          f"S3 PUTs per 10k: {large['puts_per_10k']:.1f} at {large['items']}, {small['puts_per_10k']:.1f} "
+          f"at {small['items']}; peak memory {small['items']}: {small['peak_mib']:.2f} MiB, "
+          f"{large['items']}: {large['peak_mib']:.2f} MiB, ratio {large['peak_mib'] / small['peak_mib']:.2f}x "
           f"(target within 1.2x)")
+    print(f"total {total:.0f} s (loading {sum(r['load_seconds'] for r in results):.0f} s)")
 
 
 if __name__ == "__main__":
