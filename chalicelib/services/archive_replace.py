@@ -70,6 +70,10 @@ class Replacer:
                 return Outcome.REPLACED
             current = result.current
             if current is not None and current.archived is not None:
+                if current.archived.object == pointer.object:
+                    # Our own replacement already landed: a retried request (the first
+                    # attempt timed out after DynamoDB applied it) or a rerun's. Archived.
+                    return Outcome.REPLACED
                 if current.archived.object != pointer.object:
                     # Only if the index showed an already replaced item: the part holds a
                     # second copy of its snapshot. Loud, because it should never happen.
