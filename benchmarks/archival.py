@@ -54,7 +54,7 @@ from chalicelib.storage.archive_lease import ArchiveLease  # noqa: E402
 from chalicelib.storage.codec import to_attributes  # noqa: E402
 from chalicelib.storage.transaction_items import to_item  # noqa: E402
 from local import provision  # noqa: E402
-from support.emulator import EmulatorProcess  # noqa: E402
+from local.emulator_process import EmulatorProcess  # noqa: E402
 
 STAGE = "local"
 SECRETS_FILE = REPO_ROOT / "local" / "secrets.json"
@@ -175,7 +175,8 @@ def main(argv: list[str]) -> None:
     sizes = [int(size) for size in args.sizes.split(",")]
     logging.getLogger("payment_webhooks").setLevel(logging.WARNING)  # no per-part log lines
     total = time.perf_counter()
-    with EmulatorProcess(fast_query_responses=not args.plain_emulator) as emulator:
+    launcher = "local.emulator" if args.plain_emulator else "benchmarks.support.fast_emulator"
+    with EmulatorProcess(start_timeout=60.0, module=launcher) as emulator:
         measure(emulator, WARM_UP)  # imports and botocore's lazily loaded data, not the job's memory
         results = []
         for count in sizes:  # each row as soon as it is measured

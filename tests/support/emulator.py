@@ -7,70 +7,17 @@ state. Between tests the state is reset and the template redeployed (measured ~0
 """
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import tempfile
-import threading
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 from local import provision
-from local.emulator import READY_PREFIX
-from local.run import app_env, die_with_parent
+from local.emulator_process import EmulatorProcess
+from local.run import app_env
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 STAGE = "local"
-
-
-class EmulatorProcess:
-    """`python -m local.emulator --port 0` as a child; knows its URL once it is listening.
-
-    `module` runs another entry point with the same command line (tests that need a
-    modified emulator of their own, e.g. tests.support.iam_emulator)."""
-
-    def __init__(self, start_timeout: float = 30.0, module: str = "local.emulator") -> None:
-        self._log = tempfile.NamedTemporaryFile(prefix="emulator-", suffix=".log", delete=False)
-        self._popen = subprocess.Popen(
-            [sys.executable, "-m", module, "--host", "127.0.0.1", "--port", "0"],
-            cwd=REPO_ROOT, stdout=subprocess.PIPE, stderr=self._log, text=True,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"}, start_new_session=True, preexec_fn=die_with_parent,
-        )
-        self.endpoint_url = self._await_ready_line(start_timeout)
-
-    def _await_ready_line(self, timeout: float) -> str:
-        first_line: list[str] = []
-        got_line = threading.Event()
-
-        def drain() -> None:  # keep reading so the child can never block on a full pipe
-            assert self._popen.stdout is not None
-            for line in self._popen.stdout:
-                if not got_line.is_set():
-                    first_line.append(line)
-                    got_line.set()
-            got_line.set()
-
-        threading.Thread(target=drain, name="emulator-stdout", daemon=True).start()
-        if not got_line.wait(timeout) or not first_line or not first_line[0].startswith(READY_PREFIX):
-            self.stop()
-            raise RuntimeError(f"emulator did not start; its log:\n{self.log_text()}")
-        return first_line[0].split()[1]
-
-    def log_text(self) -> str:
-        return Path(self._log.name).read_text(encoding="utf-8", errors="replace")
-
-    def stop(self) -> None:
-        if self._popen.poll() is None:
-            self._popen.terminate()
-            try:
-                self._popen.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self._popen.kill()
-                self._popen.wait()
-        self._log.close()
-        os.unlink(self._log.name)
 
 
 class Emulator:

@@ -1,8 +1,6 @@
-"""The project's emulator (local/emulator.py) as a child process of a benchmark.
-
-`fast_query_responses=True` starts it through benchmarks/support/fast_emulator.py instead
-of `python -m local.emulator`: the same emulator, with moto's Query responses encoded
-directly (see that module). Either way the first stdout line is `EMULATOR_READY <url>`."""
+"""The project's emulator (local/emulator.py) as a child process of a test run or a
+benchmark: on a port the OS picks, read back from its `EMULATOR_READY <url>` line, and
+ended with its parent (never left behind)."""
 from __future__ import annotations
 
 import os
@@ -12,18 +10,24 @@ import tempfile
 import threading
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-READY_PREFIX = "EMULATOR_READY"
+from local.emulator import READY_PREFIX
+from local.run import die_with_parent
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
 class EmulatorProcess:
-    def __init__(self, fast_query_responses: bool = False, start_timeout: float = 60.0) -> None:
-        module = "benchmarks.support.fast_emulator" if fast_query_responses else "local.emulator"
-        self._log = tempfile.NamedTemporaryFile(prefix="bench-emulator-", suffix=".log", delete=False)
+    """`python -m local.emulator --port 0` as a child; knows its URL once it is listening.
+
+    `module` runs another entry point with the same command line (tests that need a
+    modified emulator of their own, e.g. tests.support.iam_emulator)."""
+
+    def __init__(self, start_timeout: float = 30.0, module: str = "local.emulator") -> None:
+        self._log = tempfile.NamedTemporaryFile(prefix="emulator-", suffix=".log", delete=False)
         self._popen = subprocess.Popen(
             [sys.executable, "-m", module, "--host", "127.0.0.1", "--port", "0"],
             cwd=REPO_ROOT, stdout=subprocess.PIPE, stderr=self._log, text=True,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"}, start_new_session=True,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"}, start_new_session=True, preexec_fn=die_with_parent,
         )
         self.endpoint_url = self._await_ready_line(start_timeout)
 
@@ -31,7 +35,7 @@ class EmulatorProcess:
         first_line: list[str] = []
         got_line = threading.Event()
 
-        def drain() -> None:  # keep reading so the child never blocks on a full pipe
+        def drain() -> None:  # keep reading so the child can never block on a full pipe
             assert self._popen.stdout is not None
             for line in self._popen.stdout:
                 if not got_line.is_set():
