@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -18,6 +17,7 @@ from botocore.exceptions import ClientError
 
 from local.provision import DEFAULT_SECRETS_FILE, client
 from tests.support.emulator import REPO_ROOT, AwsStack
+from tests.support.local_stack import free_port, running_local_stack
 
 
 def _keys(schema: list[dict[str, str]]) -> dict[str, str]:
@@ -124,12 +124,6 @@ def _race_one_new_key(ddb: object, table: str, key: str, threads: int) -> int:
 
 # --- python -m local.run -------------------------------------------------------------
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def _descendants(pid: int) -> set[int]:
     children: dict[int, set[int]] = {}
     for stat in Path("/proc").glob("[0-9]*/stat"):
@@ -162,37 +156,15 @@ def _get(url: str) -> tuple[int, bytes]:
 @pytest.mark.skipif(not (REPO_ROOT / "app.py").exists(), reason="app.py not written yet")
 @pytest.mark.skipif(not Path("/proc").is_dir(), reason="needs /proc to list child processes")
 def test_local_run_serves_health_and_leaves_no_process_behind_on_ctrl_c() -> None:
-    api_port, emulator_port = _free_port(), _free_port()
-    env = {**os.environ, "PORT": str(api_port), "EMULATOR_PORT": str(emulator_port)}
-    for name in ("AWS_ENDPOINT_URL", "AWS_PROFILE"):
-        env.pop(name, None)
-    runner = subprocess.Popen([sys.executable, "-m", "local.run"], cwd=REPO_ROOT, env=env, text=True,
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    output: list[str] = []
-    running = threading.Event()
-
-    def read_output() -> None:
-        assert runner.stdout is not None
-        for line in runner.stdout:
-            output.append(line)
-            if "is running" in line:
-                running.set()
-
-    reader = threading.Thread(target=read_output, daemon=True)
-    reader.start()
-    try:
-        assert running.wait(60), "".join(output)
+    with running_local_stack() as stack:
+        api_port, emulator_port = stack.api_port, stack.emulator_port
         status, body = _get(f"http://127.0.0.1:{api_port}/health")
         assert (status, json.loads(body)) == (200, {"status": "ok"})
         tables = client("dynamodb", f"http://127.0.0.1:{emulator_port}").list_tables()["TableNames"]
         assert {"payment-webhooks-local-events", "payment-webhooks-local-transactions"} <= set(tables)
-        children = _descendants(runner.pid)
+        children = _descendants(stack.runner.pid)
         assert len(children) >= 2  # the emulator and chalice local
-    finally:
-        runner.send_signal(signal.SIGINT)
-        runner.wait(timeout=30)
-        reader.join(timeout=5)
-    assert runner.returncode == 0, "".join(output)
+    assert stack.runner.returncode == 0, stack.log()
     deadline = time.monotonic() + 5
     while any(_alive(pid) for pid in children) and time.monotonic() < deadline:
         time.sleep(0.05)
@@ -207,7 +179,7 @@ def test_local_run_refuses_a_busy_emulator_port_with_a_clear_message() -> None:
         busy.bind(("127.0.0.1", 0))
         busy.listen()
         port = busy.getsockname()[1]
-        env = {**os.environ, "EMULATOR_PORT": str(port), "PORT": str(_free_port())}
+        env = {**os.environ, "EMULATOR_PORT": str(port), "PORT": str(free_port())}
         result = subprocess.run([sys.executable, "-m", "local.run"], cwd=REPO_ROOT, env=env,
                                 capture_output=True, text=True, timeout=30)
     assert result.returncode == 2
