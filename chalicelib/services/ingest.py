@@ -6,7 +6,6 @@ duplicate is one; an out-of-order or stale event falls back to read-merge-write,
 with jitter when another writer got there first."""
 from __future__ import annotations
 
-import random
 import time
 from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager, nullcontext
@@ -15,15 +14,15 @@ from datetime import datetime, timedelta
 
 from chalicelib.domain.events import Outcome, ParsedEvent
 from chalicelib.domain.transaction import in_order_write, merge_event
-from chalicelib.errors import PayloadTooLarge, StorageUnavailable
+from chalicelib.errors import PayloadTooLarge
 from chalicelib.providers.base import WebhookProvider, WebhookRequest
-from chalicelib.storage.errors import DuplicateEvent, PreconditionFailed, WriteConflict
+from chalicelib.services.conflicts import retry_on_conflict
+from chalicelib.storage.errors import DuplicateEvent, PreconditionFailed
 from chalicelib.storage.events import event_item
 from chalicelib.storage.ledger import PaymentLedger
 from chalicelib.storage.secrets import SecretsRepository
 from chalicelib.storage.transactions import TransactionRepository
 
-MAX_CONFLICT_RETRIES = 8
 
 Trace = Callable[..., AbstractContextManager[object]]
 
@@ -110,7 +109,7 @@ class IngestService:
             except PreconditionFailed:
                 pass  # not newer than the stored state: merge it properly below
 
-        for attempt in range(MAX_CONFLICT_RETRIES):
+        def merge_and_record() -> EventReceipt:
             current = self._transactions.get(event.provider, event.payment_id or "")
             if current is not None and any(r.event_id == event.event_id for r in current.events):
                 return receipt(Outcome.DUPLICATE)
@@ -120,9 +119,8 @@ class IngestService:
                     item(merged.outcome), merged.transaction,
                     expected_version=current.version if current is not None else None,
                 )
-                return receipt(merged.outcome)
             except DuplicateEvent:
                 return receipt(Outcome.DUPLICATE)
-            except WriteConflict:
-                self._sleep(random.uniform(0, 0.01 * 2 ** attempt))
-        raise StorageUnavailable("the transaction is being changed concurrently; retry later")
+            return receipt(merged.outcome)
+
+        return retry_on_conflict(merge_and_record, self._sleep)

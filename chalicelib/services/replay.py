@@ -4,7 +4,6 @@ Useful after a mapping fix, or to re-drive an event whose effect was lost downst
 merge is idempotent, so replaying an event the transaction already reflects is `stale`."""
 from __future__ import annotations
 
-import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -12,14 +11,13 @@ from datetime import datetime
 
 from chalicelib.domain.events import Outcome
 from chalicelib.domain.transaction import merge_event
-from chalicelib.errors import NotFound, StorageUnavailable
+from chalicelib.errors import NotFound
 from chalicelib.providers.base import WebhookProvider
-from chalicelib.storage.errors import WriteConflict
+from chalicelib.services.conflicts import retry_on_conflict
 from chalicelib.storage.events import EventRepository
 from chalicelib.storage.ledger import PaymentLedger
 from chalicelib.storage.transactions import TransactionRepository
 
-MAX_CONFLICT_RETRIES = 8
 
 
 @dataclass(frozen=True)
@@ -49,17 +47,15 @@ class ReplayService:
         event = provider.parse_stored(stored.raw, event_id)
         if not event.describes_payment:
             return ReplayResult(event_id, Outcome.STALE)
-        for attempt in range(MAX_CONFLICT_RETRIES):
+        def merge_and_record() -> ReplayResult:
             current = self._transactions.get(event.provider, event.payment_id or "")
             merged = merge_event(current, event, self._clock(), replay=True)
             if merged.outcome is not Outcome.APPLIED:
                 return ReplayResult(event_id, Outcome.STALE)
-            try:
-                self._ledger.record_merged(
-                    None, merged.transaction,
-                    expected_version=current.version if current is not None else None,
-                )
-                return ReplayResult(event_id, Outcome.APPLIED)
-            except WriteConflict:
-                self._sleep(random.uniform(0, 0.01 * 2 ** attempt))
-        raise StorageUnavailable("the transaction is being changed concurrently; retry later")
+            self._ledger.record_merged(
+                None, merged.transaction,
+                expected_version=current.version if current is not None else None,
+            )
+            return ReplayResult(event_id, Outcome.APPLIED)
+
+        return retry_on_conflict(merge_and_record, self._sleep)
