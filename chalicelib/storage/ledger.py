@@ -9,17 +9,14 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from chalicelib.domain.timestamps import sortable
 from chalicelib.domain.transaction import InOrderWrite, Transaction
 from chalicelib.storage.codec import to_attributes, to_value
+from chalicelib.storage.in_order_update import in_order_update
 from chalicelib.storage.errors import (
     DuplicateEvent, PreconditionFailed, WriteConflict, cancellation_codes, is_code,
     storage_errors,
 )
-from chalicelib.storage.transaction_items import (
-    ARCHIVE_SHARD, SOURCE_PREFIX, archive_shard, created_key, encode_value, record_to_item,
-    to_item, transaction_pk,
-)
+from chalicelib.storage.transaction_items import to_item
 
 _NEW_EVENT = "attribute_not_exists(pk)"
 _CONFLICT_CODES = ("TransactionConflict", "ConditionalCheckFailed")
@@ -46,65 +43,8 @@ class PaymentLedger:
     def record_in_order(self, event_item: dict[str, Any], write: InOrderWrite) -> None:
         """One request: the event and a blind update of its transaction, valid only if the
         event is newer than everything the transaction reflects (see `InOrderWrite`)."""
-        names: dict[str, str] = {}
-        values: dict[str, Any] = {}
-        tokens: dict[object, str] = {}
-
-        def name(attribute: str) -> str:
-            token = f"#{attribute}"
-            names[token] = attribute
-            return token
-
-        def value(plain: Any) -> str:
-            """One placeholder per distinct value: the request is serialised on every
-            webhook, and several attributes carry the same order key or time."""
-            fingerprint = (type(plain), plain) if isinstance(plain, (str, int)) else repr(plain)
-            if fingerprint not in tokens:
-                tokens[fingerprint] = f":v{len(tokens)}"
-                values[tokens[fingerprint]] = to_value(plain)
-            return tokens[fingerprint]
-
-        assignments = [
-            f"{name('events')} = list_append(if_not_exists(#events, {value([])}), "
-            f"{value([record_to_item(write.record)])})",
-            f"{name('version')} = if_not_exists(#version, {value(0)}) + {value(1)}",
-        ]
-        pk = transaction_pk(write.sets["provider"], write.sets["id"])
-        sets = {**write.sets, **write.merge_sets,
-                **{SOURCE_PREFIX + fact: key for fact, key in write.sources.items()}}
-        if "created_at" in write.sets:
-            sets["created_key"] = created_key(sortable(write.sets["created_at"]), pk)
-            sets[ARCHIVE_SHARD] = archive_shard(pk)
-        for attribute, plain in sets.items():
-            assignments.append(f"{name(attribute)} = {value(encode_value(attribute, plain))}")
-        for attribute, plain in write.set_if_absent.items():
-            token = name(attribute)
-            assignments.append(
-                f"{token} = if_not_exists({token}, {value(encode_value(attribute, plain))})")
-
-        newer = (f"{name('frontier')} < {value(write.order_key)} AND "
-                 f"{name('last_event_at')} < {value(encode_value('last_event_at', write.occurred_at))}")
-        if "created_at" in write.sets:
-            # The archivable index follows created_at, but an archived record must never
-            # re-enter it: that case fails here and takes read-merge-write (`to_item`).
-            newer += f" AND attribute_not_exists({name('archived')})"
-        if write.refunded_at_most is not None:
-            refunded = name("amount_refunded")
-            newer += (f" AND (attribute_not_exists({refunded}) OR "
-                      f"{refunded} <= {value(write.refunded_at_most)})")
-        condition = (
-            f"attribute_not_exists({name('pk')}) OR ({newer})" if write.may_create
-            else f"attribute_exists({name('pk')}) AND {newer}"
-        )
-        update = {
-            "TableName": self._transactions,
-            "Key": to_attributes({"pk": pk}),
-            "UpdateExpression": "SET " + ", ".join(assignments),
-            "ConditionExpression": condition,
-            "ExpressionAttributeNames": names,
-            "ExpressionAttributeValues": values,
-        }
-        self._transact(event_item, {"Update": update}, transaction_failure=PreconditionFailed)
+        self._transact(event_item, {"Update": in_order_update(self._transactions, write)},
+                       transaction_failure=PreconditionFailed)
 
     def record_merged(
         self, event_item: dict[str, Any] | None, txn: Transaction, expected_version: int | None,
