@@ -22,10 +22,11 @@ _BOUND: ContextVar[dict[str, Any]] = ContextVar("payment_webhooks_log_fields", d
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         document = getattr(record, "document", None)
-        if document is not None:  # a whole document (EMF), plus the correlation fields
-            return json.dumps({**_BOUND.get(), **document}, separators=(",", ":"), default=str)
+        time = datetime.fromtimestamp(record.created, tz=timezone.utc).isoformat().replace("+00:00", "Z")
+        if document is not None:  # a whole document (EMF), plus the time and correlation fields
+            return json.dumps({"time": time, **_BOUND.get(), **document}, separators=(",", ":"), default=str)
         line: dict[str, Any] = {
-            "time": datetime.fromtimestamp(record.created, tz=timezone.utc).isoformat().replace("+00:00", "Z"),
+            "time": time,
             "level": record.levelname.lower(),
             "message": record.getMessage(),
         }

@@ -41,14 +41,16 @@ def emf_document(
     directives: Sequence[Directive],
     namespace: str = NAMESPACE,
     timestamp_ms: int | None = None,
+    properties: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """One EMF document. Every name in a dimension set must be a key of `dimensions`
-    (CloudWatch drops the whole document otherwise, silently)."""
+    (CloudWatch drops the whole document otherwise, silently). `properties` are extra
+    fields, written first so that they can never overwrite a dimension or a metric."""
     named = {name for d in directives for names in d.dimension_sets for name in names}
     missing = named - set(dimensions)
     if missing:
         raise ValueError(f"dimension sets name undefined dimensions: {sorted(missing)}")
-    document: dict[str, Any] = dict(dimensions)
+    document: dict[str, Any] = {**(properties or {}), **dimensions}
     for directive in directives:
         document.update({m.name: m.value for m in directive.metrics})
     document["_aws"] = {
@@ -69,6 +71,7 @@ class MetricsWriter:
     def __init__(self, stage: str) -> None:
         self._stage = stage
 
-    def put(self, dimensions: Mapping[str, str], directives: Sequence[Directive]) -> None:
+    def put(self, dimensions: Mapping[str, str], directives: Sequence[Directive], **properties: Any) -> None:
+        """`properties` are plain log fields on the same line (EMF keeps them searchable)."""
         staged = [Directive(d.metrics, [("Stage", *names) for names in d.dimension_sets]) for d in directives]
-        emit_document(emf_document({"Stage": self._stage, **dimensions}, staged))
+        emit_document(emf_document({"Stage": self._stage, **dimensions}, staged, properties=properties))

@@ -1,4 +1,11 @@
-"""What one webhook request reports: a log line per event, and EMF metrics.
+"""What one webhook request reports: one JSON line per event, which is also its EMF metrics.
+
+Each stored event gets one line (`webhook event stored`: provider, event id, transaction,
+outcome, and the request's correlation ids); a refused request gets one line (`webhook
+rejected`: its error code and status). The request's metrics ride on those same lines as
+EMF (the first line carries the timing, the first line of each outcome its count), so a
+webhook costs one line, not a log line plus a metrics line, and the metrics can be traced
+back to their event in Logs Insights.
 
 Metrics (namespace `PaymentWebhooks`, every one also by `Stage`):
 - `Webhooks` (Count) by `Provider` and `Outcome`: per event its outcome (`applied`,
@@ -12,33 +19,29 @@ A path naming no known provider is counted under `Provider=unknown`: the path is
 caller-chosen, and each new dimension value would be a new billed custom metric."""
 from __future__ import annotations
 
-import logging
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from chalicelib.errors import ServiceError, SignatureError, UnknownProvider
 from chalicelib.observability.logs import log
 from chalicelib.observability.metrics import MILLISECONDS, Directive, Metric, MetricsWriter
 
 if TYPE_CHECKING:
-    from chalicelib.services.ingest import Receipt
+    from chalicelib.services.ingest import EventReceipt, Receipt
 
 
 class WebhookObservation:
-    """Collects one request's outcomes; `observe_webhook` reports them."""
+    """Collects what one request did; `observe_webhook` reports it."""
 
     def __init__(self, provider: str) -> None:
         self.provider = provider
-        self.outcomes: Counter[str] = Counter()
+        self.events: list[EventReceipt] = []
 
     def record(self, receipt: "Receipt") -> "Receipt":
-        for event in receipt.events:
-            self.outcomes[event.outcome.value] += 1
-            log("webhook event stored", provider=self.provider, event_id=event.event_id,
-                transaction=event.transaction, outcome=event.outcome.value)
+        self.events.extend(receipt.events)
         return receipt
 
 
@@ -48,34 +51,58 @@ def observe_webhook(
 ) -> Iterator[WebhookObservation]:
     started = clock()
     observation = WebhookObservation(provider)
-    signature_failed = False
+    latency = lambda: Metric("WebhookLatency", round((clock() - started) * 1000.0, 3), MILLISECONDS)  # noqa: E731
     try:
         yield observation
     except ServiceError as exc:
         if isinstance(exc, UnknownProvider):
             observation.provider = "unknown"
-        signature_failed = isinstance(exc, SignatureError)
-        observation.outcomes[exc.code] += 1
-        log("webhook rejected", logging.WARNING, provider=observation.provider,
-            error=exc.code, status=exc.status)
+        _report_rejection(metrics, observation.provider, exc, latency())
         raise
     except Exception:
-        observation.outcomes["internal_error"] += 1
+        _report_failure(metrics, observation.provider, latency())
         raise
-    finally:
-        _report(metrics, observation, signature_failed, (clock() - started) * 1000.0)
+    _report_events(metrics, observation, latency())
 
 
-def _report(metrics: MetricsWriter, observation: WebhookObservation, signature_failed: bool,
-            latency_ms: float) -> None:
-    """One line per request in the usual case (a single outcome): the timing directive
-    and the first outcome's count share a document; other outcomes get a line each."""
-    outcomes = sorted(observation.outcomes.items())
-    timing = Directive([Metric("WebhookLatency", round(latency_ms, 3), MILLISECONDS),
-                        Metric("SignatureFailures", 1 if signature_failed else 0)], [("Provider",), ()])
-    if not outcomes:  # a request that stored no events
-        metrics.put({"Provider": observation.provider}, [timing])
-    for index, (outcome, count) in enumerate(outcomes):
-        counted = Directive([Metric("Webhooks", count)], [("Provider", "Outcome")])
-        metrics.put({"Provider": observation.provider, "Outcome": outcome},
-                    [timing, counted] if index == 0 else [counted])
+def _timing(latency: Metric, signature_failed: bool = False) -> Directive:
+    return Directive([latency, Metric("SignatureFailures", 1 if signature_failed else 0)],
+                     [("Provider",), ()])
+
+
+def _count(count: int) -> Directive:
+    return Directive([Metric("Webhooks", count)], [("Provider", "Outcome")])
+
+
+def _report_events(metrics: MetricsWriter, observation: WebhookObservation, latency: Metric) -> None:
+    provider = observation.provider
+    if not observation.events:  # a delivery that carried no events
+        metrics.put({"Provider": provider}, [_timing(latency)],
+                    message="webhook stored no events", level="info", provider=provider)
+        return
+    counts = Counter(event.outcome.value for event in observation.events)
+    for index, event in enumerate(observation.events):
+        outcome = event.outcome.value
+        fields: dict[str, Any] = dict(provider=provider, event_id=event.event_id,
+                                      transaction=event.transaction, outcome=outcome)
+        directives = [_timing(latency)] if index == 0 else []
+        if outcome in counts:
+            directives.append(_count(counts.pop(outcome)))
+        if directives:
+            metrics.put({"Provider": provider, "Outcome": outcome}, directives,
+                        message="webhook event stored", level="info", **fields)
+        else:
+            log("webhook event stored", **fields)
+
+
+def _report_rejection(metrics: MetricsWriter, provider: str, error: ServiceError, latency: Metric) -> None:
+    metrics.put({"Provider": provider, "Outcome": error.code},
+                [_timing(latency, isinstance(error, SignatureError)), _count(1)],
+                message="webhook rejected", level="warning",
+                provider=provider, error=error.code, status=error.status)
+
+
+def _report_failure(metrics: MetricsWriter, provider: str, latency: Metric) -> None:
+    """An unexpected error: the handler's error reporting logs the exception itself."""
+    metrics.put({"Provider": provider, "Outcome": "internal_error"}, [_timing(latency), _count(1)],
+                message="webhook failed", level="error", provider=provider)

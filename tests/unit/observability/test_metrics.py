@@ -50,13 +50,30 @@ def test_a_dimension_set_naming_an_undefined_dimension_is_a_bug() -> None:
         emf_document({"Stage": "prod"}, [Directive([Metric("Webhooks", 1)], [("Stage", "Provider")])])
 
 
-def test_a_stored_webhook_is_one_line_per_outcome_with_latency_and_the_request_id(log_lines) -> None:
+def lines(stream: io.StringIO) -> list[dict]:
+    return [json.loads(line) for line in stream.getvalue().splitlines()]
+
+
+def test_a_stored_webhook_is_one_line_that_is_both_its_log_line_and_its_metrics(log_lines) -> None:
+    with correlated(request_id="req-1"):
+        with observe_webhook("stripe", MetricsWriter("prod"), clock=iter([1.0, 1.002]).__next__) as observed:
+            observed.record(Receipt("stripe", [EventReceipt("evt_1", "stripe/pi_1", Outcome.APPLIED)], None))
+    (line,) = lines(log_lines)
+    assert {k: line[k] for k in ("message", "level", "request_id", "provider", "event_id", "transaction", "outcome")} == {
+        "message": "webhook event stored", "level": "info", "request_id": "req-1", "provider": "stripe",
+        "event_id": "evt_1", "transaction": "stripe/pi_1", "outcome": "applied"}
+    assert (line["Provider"], line["Outcome"], line["Webhooks"], line["WebhookLatency"]) == ("stripe", "applied", 1, 2.0)
+    assert line["time"].endswith("Z")
+
+
+def test_a_stored_webhook_is_one_line_per_event_with_a_count_per_outcome(log_lines) -> None:
     ticks = iter([10.0, 10.25])
     with correlated(request_id="req-9"):
         with observe_webhook("stripe", MetricsWriter("prod"), clock=lambda: next(ticks)) as observed:
             observed.record(Receipt("stripe", [EventReceipt("e1", "stripe/p", Outcome.APPLIED),
                                                EventReceipt("e2", "stripe/p", Outcome.APPLIED),
                                                EventReceipt("e3", None, Outcome.IGNORED)], None))
+    assert [line["event_id"] for line in lines(log_lines)] == ["e1", "e2", "e3"]
     first, second = emf(log_lines)
     assert (first["WebhookLatency"], first["SignatureFailures"], first["request_id"]) == (250.0, 0, "req-9")
     assert [d["Dimensions"] for d in first["_aws"]["CloudWatchMetrics"]] == [
@@ -74,6 +91,18 @@ def test_a_rejected_webhook_counts_its_error_code(log_lines, error, provider, ou
     with pytest.raises(type(error)):
         with observe_webhook("stripe" if provider != "unknown" else "attacker-chosen-123", MetricsWriter("dev")):
             raise error
-    (line,) = emf(log_lines)
+    (line,) = lines(log_lines)
     assert (line["Provider"], line["SignatureFailures"], line["Outcome"], line["Webhooks"]) == (
         provider, signature_failures, outcome, 1)
+    assert (line["message"], line["level"], line["error"], line["status"]) == (
+        "webhook rejected", "warning", outcome, error.status)
+
+
+def test_an_unexpected_failure_is_counted_as_an_internal_error(log_lines) -> None:
+    with pytest.raises(RuntimeError):
+        with observe_webhook("adyen", MetricsWriter("prod")):
+            raise RuntimeError("boom")
+    (line,) = lines(log_lines)
+    assert (line["message"], line["level"], line["Outcome"], line["Webhooks"]) == (
+        "webhook failed", "error", "internal_error", 1)
+    assert "boom" not in json.dumps(line)
