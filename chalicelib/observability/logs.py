@@ -45,6 +45,9 @@ def configure(level: str = "INFO") -> logging.Logger:
         _LOGGER.addHandler(handler)
         _LOGGER.propagate = False
     _LOGGER.setLevel(level)
+    # JsonFormatter writes none of these record fields; collecting them costs every line
+    # (the logging HOWTO's "Optimization" section).
+    logging.logThreads = logging.logProcesses = logging.logMultiprocessing = False
     # chalice local turns on INFO for every logger; botocore then logs each client it builds.
     logging.getLogger("botocore").setLevel(logging.WARNING)
     return _LOGGER

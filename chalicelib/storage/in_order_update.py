@@ -22,6 +22,8 @@ from chalicelib.storage.transaction_items import (
 
 _CONSTANTS = {":empty": to_value([]), ":zero": to_value(0), ":one": to_value(1)}
 _KEY, _AT = ":key", ":at"
+_RECURRING = {"frontier": _KEY, SOURCE_PREFIX: _KEY, "last_event_at": _AT, "first_event_at": _AT}
+"""Attributes that usually hold the event's order key or time (`SOURCE_PREFIX`: any source)."""
 
 
 @dataclass(frozen=True)
@@ -40,13 +42,13 @@ def in_order_update(table: str, write: InOrderWrite) -> dict[str, Any]:
         _KEY: {"S": write.order_key}, _AT: {"S": at},
     }
 
+    recurring = {_KEY: write.order_key, _AT: write.occurred_at}
+
     def token(attribute: str, plain: Any, placeholder: str) -> str:
-        encoded = encode_value(attribute, plain)
-        if encoded == write.order_key:
-            return _KEY
-        if encoded == at:
-            return _AT
-        values[placeholder] = to_value(encoded)
+        role = _RECURRING.get(attribute)
+        if role is not None and plain == recurring[role]:
+            return role
+        values[placeholder] = to_value(encode_value(attribute, plain))
         return placeholder
 
     sets = {**write.sets, **write.merge_sets}
@@ -56,7 +58,7 @@ def in_order_update(table: str, write: InOrderWrite) -> dict[str, Any]:
     set_tokens = tuple((a, token(a, v, f":s{i}")) for i, (a, v) in enumerate(sets.items()))
     offset = len(sets)  # the event's own facts are sourced from it: all `:key`, usually
     set_tokens += tuple(
-        (SOURCE_PREFIX + fact, _KEY if key == write.order_key else token(SOURCE_PREFIX + fact, key, f":s{offset + i}"))
+        (SOURCE_PREFIX + fact, token(SOURCE_PREFIX, key, f":s{offset + i}"))
         for i, (fact, key) in enumerate(write.sources.items()))
     default_tokens = tuple(
         (a, token(a, v, f":d{i}")) for i, (a, v) in enumerate(write.set_if_absent.items()))
