@@ -13,6 +13,7 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from chalicelib.observability.logs import emit_document
@@ -24,44 +25,64 @@ COUNT, MILLISECONDS = "Count", "Milliseconds"
 @dataclass(frozen=True)
 class Metric:
     name: str
-    value: float
     unit: str = COUNT
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Directive:
-    """Some metrics and the dimension sets (names of root values) to publish them under."""
+    """Some metrics and the dimension sets (names of root values) to publish them under.
+    Declared once (a module constant); each line supplies only the values. Compared by
+    identity, which makes it a cheap cache key for its declaration."""
 
-    metrics: Sequence[Metric]
-    dimension_sets: Sequence[Sequence[str]]
+    metrics: tuple[Metric, ...]
+    dimension_sets: tuple[tuple[str, ...], ...]
 
 
 def emf_document(
     dimensions: Mapping[str, str],
     directives: Sequence[Directive],
+    values: Mapping[str, float],
     namespace: str = NAMESPACE,
     timestamp_ms: int | None = None,
     properties: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """One EMF document. Every name in a dimension set must be a key of `dimensions`
-    (CloudWatch drops the whole document otherwise, silently). `properties` are extra
-    fields, written first so that they can never overwrite a dimension or a metric."""
-    named = {name for d in directives for names in d.dimension_sets for name in names}
-    missing = named - set(dimensions)
+    """One EMF document. Every name in a dimension set must be a key of `dimensions`, and
+    every declared metric needs a value (CloudWatch drops the whole document otherwise,
+    silently). `properties` are extra fields, written first so that they can never
+    overwrite a dimension or a metric."""
+    declared = _declaration(namespace, tuple(directives))
+    missing = [name for name in declared.dimension_names if name not in dimensions]
+    missing += [name for name in declared.metric_names if name not in values]
     if missing:
-        raise ValueError(f"dimension sets name undefined dimensions: {sorted(missing)}")
+        raise ValueError(f"undefined dimensions or metric values: {sorted(missing)}")
     document: dict[str, Any] = {**(properties or {}), **dimensions}
-    for directive in directives:
-        document.update({m.name: m.value for m in directive.metrics})
+    document.update((name, values[name]) for name in declared.metric_names)
     document["_aws"] = {
         "Timestamp": int(time.time() * 1000) if timestamp_ms is None else timestamp_ms,
-        "CloudWatchMetrics": [{
+        "CloudWatchMetrics": declared.metrics,
+    }
+    return document
+
+
+@dataclass(frozen=True)
+class _Declaration:
+    metrics: list[dict[str, Any]]
+    dimension_names: tuple[str, ...]
+    metric_names: tuple[str, ...]
+
+
+@lru_cache(maxsize=64)
+def _declaration(namespace: str, directives: tuple[Directive, ...]) -> _Declaration:
+    """A line's `CloudWatchMetrics` depends only on its directives: built once each."""
+    return _Declaration(
+        metrics=[{
             "Namespace": namespace,
             "Dimensions": [list(names) for names in d.dimension_sets],
             "Metrics": [{"Name": m.name, "Unit": m.unit} for m in d.metrics],
         } for d in directives],
-    }
-    return document
+        dimension_names=tuple(dict.fromkeys(n for d in directives for names in d.dimension_sets for n in names)),
+        metric_names=tuple(dict.fromkeys(m.name for d in directives for m in d.metrics)),
+    )
 
 
 class MetricsWriter:
@@ -71,7 +92,15 @@ class MetricsWriter:
     def __init__(self, stage: str) -> None:
         self._stage = stage
 
-    def put(self, dimensions: Mapping[str, str], directives: Sequence[Directive], **properties: Any) -> None:
+    def put(self, dimensions: Mapping[str, str], directives: Sequence[Directive],
+            values: Mapping[str, float], **properties: Any) -> None:
         """`properties` are plain log fields on the same line (EMF keeps them searchable)."""
-        staged = [Directive(d.metrics, [("Stage", *names) for names in d.dimension_sets]) for d in directives]
-        emit_document(emf_document({"Stage": self._stage, **dimensions}, staged, properties=properties))
+        emit_document(emf_document({"Stage": self._stage, **dimensions}, _staged(tuple(directives)),
+                                   values, properties=properties))
+
+
+@lru_cache(maxsize=64)
+def _staged(directives: tuple[Directive, ...]) -> tuple[Directive, ...]:
+    """Every dimension set also by `Stage`."""
+    return tuple(Directive(d.metrics, tuple(("Stage", *names) for names in d.dimension_sets))
+                 for d in directives)

@@ -45,39 +45,36 @@ class WebhookObservation:
         return receipt
 
 
+TIMING = Directive((Metric("WebhookLatency", MILLISECONDS), Metric("SignatureFailures")),
+                   (("Provider",), ()))
+COUNTED = Directive((Metric("Webhooks"),), (("Provider", "Outcome"),))
+
+
 @contextmanager
 def observe_webhook(
     provider: str, metrics: MetricsWriter, clock: Callable[[], float] = time.perf_counter,
 ) -> Iterator[WebhookObservation]:
     started = clock()
     observation = WebhookObservation(provider)
-    latency = lambda: Metric("WebhookLatency", round((clock() - started) * 1000.0, 3), MILLISECONDS)  # noqa: E731
+    latency_ms = lambda: round((clock() - started) * 1000.0, 3)  # noqa: E731
     try:
         yield observation
     except ServiceError as exc:
         if isinstance(exc, UnknownProvider):
             observation.provider = "unknown"
-        _report_rejection(metrics, observation.provider, exc, latency())
+        _report_rejection(metrics, observation.provider, exc, latency_ms())
         raise
     except Exception:
-        _report_failure(metrics, observation.provider, latency())
+        _report_failure(metrics, observation.provider, latency_ms())
         raise
-    _report_events(metrics, observation, latency())
+    _report_events(metrics, observation, latency_ms())
 
 
-def _timing(latency: Metric, signature_failed: bool = False) -> Directive:
-    return Directive([latency, Metric("SignatureFailures", 1 if signature_failed else 0)],
-                     [("Provider",), ()])
-
-
-def _count(count: int) -> Directive:
-    return Directive([Metric("Webhooks", count)], [("Provider", "Outcome")])
-
-
-def _report_events(metrics: MetricsWriter, observation: WebhookObservation, latency: Metric) -> None:
+def _report_events(metrics: MetricsWriter, observation: WebhookObservation, latency_ms: float) -> None:
     provider = observation.provider
+    timing = {"WebhookLatency": latency_ms, "SignatureFailures": 0}
     if not observation.events:  # a delivery that carried no events
-        metrics.put({"Provider": provider}, [_timing(latency)],
+        metrics.put({"Provider": provider}, (TIMING,), timing,
                     message="webhook stored no events", level="info", provider=provider)
         return
     counts = Counter(event.outcome.value for event in observation.events)
@@ -85,24 +82,25 @@ def _report_events(metrics: MetricsWriter, observation: WebhookObservation, late
         outcome = event.outcome.value
         fields: dict[str, Any] = dict(provider=provider, event_id=event.event_id,
                                       transaction=event.transaction, outcome=outcome)
-        directives = [_timing(latency)] if index == 0 else []
-        if outcome in counts:
-            directives.append(_count(counts.pop(outcome)))
-        if directives:
-            metrics.put({"Provider": provider, "Outcome": outcome}, directives,
+        if outcome in counts:  # the first line of its outcome; the very first also times
+            metrics.put({"Provider": provider, "Outcome": outcome},
+                        (TIMING, COUNTED) if index == 0 else (COUNTED,),
+                        {**timing, "Webhooks": counts.pop(outcome)},
                         message="webhook event stored", level="info", **fields)
         else:
             log("webhook event stored", **fields)
 
 
-def _report_rejection(metrics: MetricsWriter, provider: str, error: ServiceError, latency: Metric) -> None:
-    metrics.put({"Provider": provider, "Outcome": error.code},
-                [_timing(latency, isinstance(error, SignatureError)), _count(1)],
+def _report_rejection(metrics: MetricsWriter, provider: str, error: ServiceError, latency_ms: float) -> None:
+    values = {"WebhookLatency": latency_ms, "SignatureFailures": int(isinstance(error, SignatureError)),
+              "Webhooks": 1}
+    metrics.put({"Provider": provider, "Outcome": error.code}, (TIMING, COUNTED), values,
                 message="webhook rejected", level="warning",
                 provider=provider, error=error.code, status=error.status)
 
 
-def _report_failure(metrics: MetricsWriter, provider: str, latency: Metric) -> None:
+def _report_failure(metrics: MetricsWriter, provider: str, latency_ms: float) -> None:
     """An unexpected error: the handler's error reporting logs the exception itself."""
-    metrics.put({"Provider": provider, "Outcome": "internal_error"}, [_timing(latency), _count(1)],
+    metrics.put({"Provider": provider, "Outcome": "internal_error"}, (TIMING, COUNTED),
+                {"WebhookLatency": latency_ms, "SignatureFailures": 0, "Webhooks": 1},
                 message="webhook failed", level="error", provider=provider)

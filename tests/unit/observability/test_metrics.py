@@ -36,7 +36,8 @@ def emf(stream: io.StringIO) -> list[dict]:
 
 def test_an_emf_document_declares_its_metrics_and_carries_their_values() -> None:
     doc = emf_document({"Stage": "prod", "Provider": "stripe"},
-                       [Directive([Metric("Webhooks", 2)], [("Stage", "Provider")])], timestamp_ms=1700000000000)
+                       [Directive((Metric("Webhooks"),), (("Stage", "Provider"),))], {"Webhooks": 2},
+                       timestamp_ms=1700000000000)
     assert doc == {
         "Stage": "prod", "Provider": "stripe", "Webhooks": 2,
         "_aws": {"Timestamp": 1700000000000, "CloudWatchMetrics": [{
@@ -47,7 +48,12 @@ def test_an_emf_document_declares_its_metrics_and_carries_their_values() -> None
 
 def test_a_dimension_set_naming_an_undefined_dimension_is_a_bug() -> None:
     with pytest.raises(ValueError):
-        emf_document({"Stage": "prod"}, [Directive([Metric("Webhooks", 1)], [("Stage", "Provider")])])
+        emf_document({"Stage": "prod"}, [Directive((Metric("Webhooks"),), (("Stage", "Provider"),))], {"Webhooks": 1})
+
+
+def test_a_declared_metric_without_a_value_is_a_bug() -> None:
+    with pytest.raises(ValueError):
+        emf_document({"Stage": "prod"}, [Directive((Metric("Webhooks"),), (("Stage",),))], {})
 
 
 def lines(stream: io.StringIO) -> list[dict]:
