@@ -80,7 +80,8 @@ def _declaration(namespace: str, directives: tuple[Directive, ...]) -> _Declarat
             "Dimensions": [list(names) for names in d.dimension_sets],
             "Metrics": [{"Name": m.name, "Unit": m.unit} for m in d.metrics],
         } for d in directives],
-        dimension_names=tuple(dict.fromkeys(n for d in directives for names in d.dimension_sets for n in names)),
+        dimension_names=tuple(dict.fromkeys(
+            name for d in directives for names in d.dimension_sets for name in names)),
         metric_names=tuple(dict.fromkeys(m.name for d in directives for m in d.metrics)),
     )
 

@@ -44,27 +44,28 @@ def in_order_update(table: str, write: InOrderWrite) -> dict[str, Any]:
 
     recurring = {_KEY: write.order_key, _AT: write.occurred_at}
 
-    def token(attribute: str, plain: Any, placeholder: str) -> str:
+    def placeholder(attribute: str, plain: Any) -> str:
         role = _RECURRING.get(attribute)
         if role is not None and plain == recurring[role]:
             return role
-        values[placeholder] = to_value(encode_value(attribute, plain))
-        return placeholder
+        token = f":v{len(values)}"
+        values[token] = to_value(encode_value(attribute, plain))
+        return token
 
     sets = {**write.sets, **write.merge_sets}
     if "created_at" in write.sets:
         sets["created_key"] = created_key(sortable(write.sets["created_at"]), pk)
         sets[ARCHIVE_SHARD] = archive_shard(pk)
-    set_tokens = tuple((a, token(a, v, f":s{i}")) for i, (a, v) in enumerate(sets.items()))
-    offset = len(sets)  # the event's own facts are sourced from it: all `:key`, usually
-    set_tokens += tuple(
-        (SOURCE_PREFIX + fact, token(SOURCE_PREFIX, key, f":s{offset + i}"))
-        for i, (fact, key) in enumerate(write.sources.items()))
+    set_tokens = [(attribute, placeholder(attribute, plain)) for attribute, plain in sets.items()]
+    # The event's own facts are sourced from it: all `:key`, as a rule.
+    set_tokens += [
+        (SOURCE_PREFIX + fact, _KEY if key == write.order_key else placeholder(SOURCE_PREFIX, key))
+        for fact, key in write.sources.items()]
     default_tokens = tuple(
-        (a, token(a, v, f":d{i}")) for i, (a, v) in enumerate(write.set_if_absent.items()))
+        (attribute, placeholder(attribute, plain)) for attribute, plain in write.set_if_absent.items())
     if write.refunded_at_most is not None:
         values[":cap"] = to_value(write.refunded_at_most)
-    expressions = _expressions(set_tokens, default_tokens, write.may_create,
+    expressions = _expressions(tuple(set_tokens), default_tokens, write.may_create,
                                "created_at" in write.sets, write.refunded_at_most is not None)
     return {
         "TableName": table,
