@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
 import time
 import tracemalloc
 from datetime import datetime, timedelta, timezone
@@ -115,8 +116,12 @@ def load(ddb, table: str, count: int) -> None:
 
 
 def counter(calls: dict[str, int]):
+    """Counts calls by operation; the job's replacements call from several threads."""
+    lock = threading.Lock()
+
     def count(model, **_) -> None:  # type: ignore[no-untyped-def]
-        calls[model.name] = calls.get(model.name, 0) + 1
+        with lock:
+            calls[model.name] = calls.get(model.name, 0) + 1
     return count
 
 

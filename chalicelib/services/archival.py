@@ -103,7 +103,7 @@ class ArchivalService:
 
     def _archive(self, now: datetime, report: ArchiveReport, deadline: Deadline) -> None:
         with ThreadPoolExecutor(self._workers, thread_name_prefix="archive") as pool:
-            replacer = Replacer(self._records, snapshot_line, pool)
+            replacer = Replacer(self._records, snapshot_line, pool, in_flight=2 * self._workers)
             open_day: date | None = None
             partitions: dict[str, PartitionArchiver] = {}  # of the day being archived
             for candidate in self._records.created_before(report.cutoff):

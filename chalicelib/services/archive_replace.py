@@ -7,14 +7,17 @@ fails, the item is looked at as it is now (returned by the failed write itself):
   replace it at its new version, since the archive holds exactly this state;
 - changed: leave it live; a later run archives the newer state as a second snapshot.
 Replacements of one part run on a small thread pool: they are independent single-item
-writes, and a part of 5,000 takes seconds instead of half a minute."""
+writes, and a part of 5,000 takes seconds instead of half a minute. Only a few are handed
+to the pool at a time (`in_flight`): a submitted replacement costs about 2 KB (its future,
+lock and queue entry), so submitting a whole part at once made the job's peak memory grow
+with the part's line count, by about 9 MB at the part cap."""
 from __future__ import annotations
 
 import enum
 import logging
 from collections import Counter
-from collections.abc import Callable
-from concurrent.futures import Executor
+from collections.abc import Callable, Iterable
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
 from dataclasses import dataclass
 
 from chalicelib.domain.transaction import ArchivePointer, Transaction
@@ -23,6 +26,7 @@ from chalicelib.storage.archivable import ArchivableTransactions
 from chalicelib.storage.archive_parts import line_digest
 
 MAX_ATTEMPTS = 3
+DEFAULT_IN_FLIGHT = 16
 
 
 class Outcome(enum.Enum):
@@ -43,21 +47,31 @@ class Archived:
 
 class Replacer:
     def __init__(self, records: ArchivableTransactions, snapshot: Callable[[Transaction], bytes],
-                 pool: Executor) -> None:
+                 pool: Executor, in_flight: int = DEFAULT_IN_FLIGHT) -> None:
+        """`in_flight`: replacements submitted to `pool` and not yet finished, at most;
+        a couple per worker keeps every worker busy."""
+        if in_flight < 1:
+            raise ValueError("in_flight must be positive")
         self._records = records
         self._snapshot = snapshot
         self._pool = pool
+        self._in_flight = in_flight
 
-    def replace_all(self, archived: list[Archived], pointer: ArchivePointer) -> Counter[Outcome]:
-        """All or raise: the first failure cancels what has not started and propagates
-        (the run stops; the manifest already lists the part, so a rerun finishes it)."""
-        futures = [self._pool.submit(self._replace, item, pointer) for item in archived]
+    def replace_all(self, archived: Iterable[Archived], pointer: ArchivePointer) -> Counter[Outcome]:
+        """All or raise: the first failure stops submitting, cancels what has not started
+        and propagates (the run stops; the manifest already lists the part, so a rerun
+        finishes it)."""
         outcomes: Counter[Outcome] = Counter()
+        pending: set[Future[Outcome]] = set()
         try:
-            for future in futures:
-                outcomes[future.result()] += 1
+            for item in archived:
+                if len(pending) >= self._in_flight:
+                    pending = _collect(pending, outcomes)
+                pending.add(self._pool.submit(self._replace, item, pointer))
+            while pending:
+                pending = _collect(pending, outcomes)
         except BaseException:
-            for future in futures:
+            for future in pending:
                 future.cancel()
             raise
         return outcomes
@@ -84,3 +98,12 @@ class Replacer:
                 return Outcome.CHANGED
             version = current.version
         return Outcome.CHANGED
+
+
+def _collect(pending: set[Future[Outcome]], outcomes: Counter[Outcome]) -> set[Future[Outcome]]:
+    """Wait for at least one of `pending` to finish and count what finished; the rest.
+    A finished replacement that raised raises here."""
+    done, not_done = wait(pending, return_when=FIRST_COMPLETED)
+    for future in done:
+        outcomes[future.result()] += 1
+    return not_done
