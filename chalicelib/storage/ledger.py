@@ -11,11 +11,11 @@ from botocore.exceptions import ClientError
 
 from chalicelib.domain.transaction import InOrderWrite, Transaction
 from chalicelib.storage.codec import to_attributes, to_value
-from chalicelib.storage.in_order_update import in_order_update
 from chalicelib.storage.errors import (
     DuplicateEvent, PreconditionFailed, WriteConflict, cancellation_codes, is_code,
     storage_errors,
 )
+from chalicelib.storage.in_order_update import in_order_update
 from chalicelib.storage.transaction_items import to_item
 
 _NEW_EVENT = "attribute_not_exists(pk)"
