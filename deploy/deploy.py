@@ -24,11 +24,11 @@ import os
 import subprocess
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from deploy.edge import load_allowlist
+from deploy.edge import EdgeOptions, add_edge_arguments, edge_arguments
 from deploy.package import chalice_command
 from deploy.policies import with_account
 from deploy.project import assemble
@@ -42,11 +42,7 @@ API_STAGE = "api"
 
 
 @dataclass(frozen=True)
-class DeployOptions:
-    rate_limit: int = 10000
-    burst_limit: int = 5000
-    waf: bool = False
-    allowlist: Mapping[str, list[str]] = field(default_factory=dict)
+class DeployOptions(EdgeOptions):
     alert_email: str = ""
     log_retention_days: int = 30
 
@@ -236,18 +232,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--stage", required=True, choices=["dev", "prod"])
     parser.add_argument("--dry-run", action="store_true", help="print what would be done; call nothing")
     parser.add_argument("--region", help="default: the AWS session's (dry run: us-east-1)")
-    parser.add_argument("--rate-limit", type=int, default=10000)
-    parser.add_argument("--burst-limit", type=int, default=5000)
-    parser.add_argument("--waf", action="store_true")
-    parser.add_argument("--webhook-allowlist", type=Path)
+    add_edge_arguments(parser)
     parser.add_argument("--alert-email", default="")
     parser.add_argument("--log-retention-days", type=int, default=30)
     args = parser.parse_args(argv)
-    options = DeployOptions(
-        args.rate_limit, args.burst_limit, args.waf,
-        load_allowlist(args.webhook_allowlist) if args.webhook_allowlist else {},
-        args.alert_email, args.log_retention_days,
-    )
+    options = DeployOptions(**edge_arguments(args), alert_email=args.alert_email,
+                            log_retention_days=args.log_retention_days)
     if args.dry_run:
         aws: Any = DryRunAws(args.region or "us-east-1", "123456789012", args.stage)
         build_root = REPO_ROOT / "build" / "deploy-dry-run"

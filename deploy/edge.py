@@ -15,14 +15,40 @@ an Allow to `*` would let any AWS account's signed request in. The Deny with
 function's policy (which stay condition-free, see deploy.policies)."""
 from __future__ import annotations
 
+import argparse
 import ipaddress
 import json
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 PROVIDERS = ("stripe", "adyen", "square", "generic")
 PUBLIC_ROUTES = ["execute-api:/*/POST/webhooks/*", "execute-api:/*/GET/health"]
+
+
+@dataclass(frozen=True)
+class EdgeOptions:
+    """What both deploy paths (`make deploy`, `make package`) put in front of the app:
+    API throttling, the optional WAF web ACL and the optional webhook allowlist."""
+
+    rate_limit: int = 10000
+    burst_limit: int = 5000
+    waf: bool = False
+    allowlist: Mapping[str, list[str]] = field(default_factory=dict)
+
+
+def add_edge_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--rate-limit", type=int, default=EdgeOptions.rate_limit)
+    parser.add_argument("--burst-limit", type=int, default=EdgeOptions.burst_limit)
+    parser.add_argument("--waf", action="store_true", help="create and associate the WAF web ACL")
+    parser.add_argument("--webhook-allowlist", type=Path, help="JSON: provider -> list of CIDRs")
+
+
+def edge_arguments(args: argparse.Namespace) -> dict[str, Any]:
+    """The `EdgeOptions` fields given by `add_edge_arguments`' flags."""
+    return dict(rate_limit=args.rate_limit, burst_limit=args.burst_limit, waf=args.waf,
+                allowlist=load_allowlist(args.webhook_allowlist) if args.webhook_allowlist else {})
 
 
 class AllowlistError(ValueError):

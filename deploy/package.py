@@ -24,14 +24,12 @@ import os
 import subprocess
 import sys
 import tempfile
-from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from chalice.utils import to_cfn_resource_name
 
-from deploy.edge import load_allowlist
+from deploy.edge import EdgeOptions, add_edge_arguments, edge_arguments
 from deploy.policies import for_cloudformation
 from deploy.project import assemble
 from deploy.stage import (
@@ -77,14 +75,6 @@ def function_overlay(function: str) -> Template:
     return overlay
 
 
-@dataclass(frozen=True)
-class PackageOptions:
-    rate_limit: int = 10000
-    burst_limit: int = 5000
-    waf: bool = False
-    allowlist: Mapping[str, list[str]] = field(default_factory=dict)
-
-
 def deep_merge(base: Any, overlay: Any) -> Any:
     """Chalice's merge rule: dicts merge key by key, anything else is replaced."""
     if isinstance(base, dict) and isinstance(overlay, dict):
@@ -100,7 +90,7 @@ def logical_id(function: str) -> str:
     return "APIHandler" if function == API_HANDLER else to_cfn_resource_name(function)
 
 
-def merge_template(stage: str, functions: list[str], options: PackageOptions) -> Template:
+def merge_template(stage: str, functions: list[str], options: EdgeOptions) -> Template:
     template = deep_merge(load_template(), json.loads(OVERLAY_PATH.read_text(encoding="utf-8")))
     template["Description"] = f"{APP_NAME} {stage}: API, functions and every resource they use (one stack)."
     params = template["Parameters"]
@@ -118,7 +108,7 @@ def chalice_command() -> str:
     return str(beside) if beside.exists() else "chalice"
 
 
-def package(stage: str, out_dir: Path, options: PackageOptions = PackageOptions()) -> Path:
+def package(stage: str, out_dir: Path, options: EdgeOptions = EdgeOptions()) -> Path:
     """Write `sam.json` and `deployment.zip` into `out_dir`; return the template's path."""
     out_dir = out_dir.resolve()
     functions = stage_functions(stage, load_chalice_config())
@@ -139,13 +129,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--stage", required=True)
     parser.add_argument("--out", type=Path, required=True)
-    parser.add_argument("--rate-limit", type=int, default=10000)
-    parser.add_argument("--burst-limit", type=int, default=5000)
-    parser.add_argument("--waf", action="store_true", help="create and associate the WAF web ACL")
-    parser.add_argument("--webhook-allowlist", type=Path, help="JSON: provider -> list of CIDRs")
+    add_edge_arguments(parser)
     args = parser.parse_args(argv)
-    allowlist = load_allowlist(args.webhook_allowlist) if args.webhook_allowlist else {}
-    options = PackageOptions(args.rate_limit, args.burst_limit, args.waf, allowlist)
+    options = EdgeOptions(**edge_arguments(args))
     path = package(args.stage, args.out, options)
     print(f"wrote {path} and {path.with_name('deployment.zip')}")
     return 0

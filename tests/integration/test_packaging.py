@@ -13,7 +13,8 @@ from typing import Any
 import pytest
 
 from deploy.edge import validate_allowlist
-from deploy.package import PackageOptions, logical_id, package
+from deploy.edge import EdgeOptions
+from deploy.package import logical_id, package
 from deploy.policies import for_cloudformation
 from deploy.stage import API_HANDLER, CHALICE_DIR, TEMPLATE_PATH, load_chalice_config, stage_functions
 
@@ -35,7 +36,7 @@ def prod(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, dict[
 def dev_with_edge(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]:
     allowlist = validate_allowlist({"stripe": ["3.18.12.63/32"], "adyen": ["82.199.87.0/24"]})
     path = package("dev", tmp_path_factory.mktemp("dist") / "dev",
-                   PackageOptions(burst_limit=2000, waf=True, allowlist=allowlist))
+                   EdgeOptions(burst_limit=2000, waf=True, allowlist=allowlist))
     return path, json.loads(path.read_text())
 
 
