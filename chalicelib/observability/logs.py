@@ -9,11 +9,11 @@ from __future__ import annotations
 import json
 import logging
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, TextIO
 
 _LOGGER = logging.getLogger("payment_webhooks")
 _BOUND: ContextVar[dict[str, Any]] = ContextVar("payment_webhooks_log_fields", default={})
@@ -21,12 +21,8 @@ _BOUND: ContextVar[dict[str, Any]] = ContextVar("payment_webhooks_log_fields", d
 
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
-        document = getattr(record, "document", None)
-        time = datetime.fromtimestamp(record.created, tz=timezone.utc).isoformat().replace("+00:00", "Z")
-        if document is not None:  # a whole document (EMF), plus the time and correlation fields
-            return json.dumps({"time": time, **_BOUND.get(), **document}, separators=(",", ":"), default=str)
         line: dict[str, Any] = {
-            "time": time,
+            "time": datetime.fromtimestamp(record.created, tz=timezone.utc).isoformat().replace("+00:00", "Z"),
             "level": record.levelname.lower(),
             "message": record.getMessage(),
         }
@@ -45,9 +41,10 @@ def configure(level: str = "INFO") -> logging.Logger:
         _LOGGER.addHandler(handler)
         _LOGGER.propagate = False
     _LOGGER.setLevel(level)
-    # JsonFormatter writes none of these record fields; collecting them costs every line
-    # (the logging HOWTO's "Optimization" section).
+    # JsonFormatter writes none of these record fields, nor the caller's file and line;
+    # collecting them costs every line (the logging HOWTO's "Optimization" section).
     logging.logThreads = logging.logProcesses = logging.logMultiprocessing = False
+    logging._srcfile = None  # type: ignore[attr-defined]
     # chalice local turns on INFO for every logger; botocore then logs each client it builds.
     logging.getLogger("botocore").setLevel(logging.WARNING)
     return _LOGGER
@@ -57,9 +54,21 @@ def log(message: str, level: int = logging.INFO, **fields: Any) -> None:
     _LOGGER.log(level, message, extra={"fields": fields})
 
 
-def emit_document(document: dict[str, Any]) -> None:
-    """Write `document` as the whole log line (EMF needs the JSON object itself)."""
-    _LOGGER.info("document", extra={"document": document})
+def write_document(document: Mapping[str, Any], stream: TextIO | None = None) -> None:
+    """Write `document`, after the time and the bound correlation fields, as one line on
+    `stream` (stdout when None, looked up at each call).
+
+    Straight to the stream, not through `logging`: a document carrying EMF metrics must be
+    written whatever the log level (or the metrics vanish with it), and a webhook writes
+    one, where the logging machinery would cost more than the JSON itself."""
+    line = json.dumps({"time": _now(), **_BOUND.get(), **document}, separators=(",", ":"), default=str)
+    out = sys.stdout if stream is None else stream
+    out.write(line + "\n")
+    out.flush()
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat().replace("+00:00", "Z")
 
 
 @contextmanager

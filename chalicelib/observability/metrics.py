@@ -2,9 +2,9 @@
 
 Why EMF: a metric is one JSON log line that CloudWatch Logs turns into metrics
 asynchronously, so the hot path makes no PutMetricData call (no latency, no extra IAM
-permission, no failure mode). The lines go through the app's logger (so they carry the
-request's correlation ids as searchable properties, and are silenced with it); locally
-they are just log lines.
+permission, no failure mode). The lines are written to stdout, as the EMF spec asks of a
+Lambda function, with the request's correlation ids as searchable properties, and not
+through `logging`, so no log level can silence a metric; locally they are just log lines.
 
 Spec: https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch_Embedded_Metric_Format_Specification.html
 """
@@ -14,9 +14,9 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import Any, TextIO
 
-from chalicelib.observability.logs import emit_document
+from chalicelib.observability.logs import write_document
 
 NAMESPACE = "PaymentWebhooks"
 COUNT, MILLISECONDS = "Count", "Milliseconds"
@@ -87,17 +87,22 @@ def _declaration(namespace: str, directives: tuple[Directive, ...]) -> _Declarat
 
 
 class MetricsWriter:
-    """Writes EMF documents as log lines; `Stage` is always a dimension, so dev and prod
-    in one account stay apart."""
+    """Writes EMF documents as log lines on `stream` (stdout when None); `Stage` is always
+    a dimension, so dev and prod in one account stay apart."""
 
-    def __init__(self, stage: str) -> None:
+    def __init__(self, stage: str, stream: TextIO | None = None) -> None:
         self._stage = stage
+        self._stream = stream
 
     def put(self, dimensions: Mapping[str, str], directives: Sequence[Directive],
             values: Mapping[str, float], **properties: Any) -> None:
         """`properties` are plain log fields on the same line (EMF keeps them searchable)."""
-        emit_document(emf_document({"Stage": self._stage, **dimensions}, _staged(tuple(directives)),
-                                   values, properties=properties))
+        write_document(emf_document({"Stage": self._stage, **dimensions}, _staged(tuple(directives)),
+                                    values, properties=properties), self._stream)
+
+    def log(self, **properties: Any) -> None:
+        """A line with no metrics, in the same stream as the metric lines it goes with."""
+        write_document(properties, self._stream)
 
 
 @lru_cache(maxsize=64)

@@ -26,7 +26,6 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from chalicelib.errors import ServiceError, SignatureError, UnknownProvider
-from chalicelib.observability.logs import log
 from chalicelib.observability.metrics import MILLISECONDS, Directive, Metric, MetricsWriter
 
 if TYPE_CHECKING:
@@ -88,7 +87,7 @@ def _report_events(metrics: MetricsWriter, observation: WebhookObservation, late
                         {**timing, "Webhooks": counts.pop(outcome)},
                         message="webhook event stored", level="info", **fields)
         else:
-            log("webhook event stored", **fields)
+            metrics.log(message="webhook event stored", level="info", **fields)
 
 
 def _report_rejection(metrics: MetricsWriter, provider: str, error: ServiceError, latency_ms: float) -> None:

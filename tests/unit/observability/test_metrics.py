@@ -4,30 +4,20 @@ from __future__ import annotations
 import io
 import json
 import logging
-from collections.abc import Iterator
 
 import pytest
 
 from chalicelib.domain.events import Outcome
 from chalicelib.errors import SignatureError, StorageUnavailable, UnknownProvider
-from chalicelib.observability.logs import JsonFormatter, correlated
+from chalicelib.observability.logs import correlated
 from chalicelib.observability.metrics import Directive, Metric, MetricsWriter, emf_document
 from chalicelib.observability.webhooks import observe_webhook
 from chalicelib.services.ingest import EventReceipt, Receipt
 
 
 @pytest.fixture
-def log_lines() -> Iterator[io.StringIO]:
-    stream = io.StringIO()
-    handler = logging.StreamHandler(stream)
-    handler.setFormatter(JsonFormatter())
-    logger = logging.getLogger("payment_webhooks")
-    logger.addHandler(handler)
-    level = logger.level
-    logger.setLevel(logging.INFO)
-    yield stream
-    logger.removeHandler(handler)
-    logger.setLevel(level)
+def log_lines() -> io.StringIO:
+    return io.StringIO()
 
 
 def emf(stream: io.StringIO) -> list[dict]:
@@ -62,7 +52,7 @@ def lines(stream: io.StringIO) -> list[dict]:
 
 def test_a_stored_webhook_is_one_line_that_is_both_its_log_line_and_its_metrics(log_lines) -> None:
     with correlated(request_id="req-1"):
-        with observe_webhook("stripe", MetricsWriter("prod"), clock=iter([1.0, 1.002]).__next__) as observed:
+        with observe_webhook("stripe", MetricsWriter("prod", log_lines), clock=iter([1.0, 1.002]).__next__) as observed:
             observed.record(Receipt("stripe", [EventReceipt("evt_1", "stripe/pi_1", Outcome.APPLIED)], None))
     (line,) = lines(log_lines)
     assert {k: line[k] for k in ("message", "level", "request_id", "provider", "event_id", "transaction", "outcome")} == {
@@ -75,7 +65,7 @@ def test_a_stored_webhook_is_one_line_that_is_both_its_log_line_and_its_metrics(
 def test_a_stored_webhook_is_one_line_per_event_with_a_count_per_outcome(log_lines) -> None:
     ticks = iter([10.0, 10.25])
     with correlated(request_id="req-9"):
-        with observe_webhook("stripe", MetricsWriter("prod"), clock=lambda: next(ticks)) as observed:
+        with observe_webhook("stripe", MetricsWriter("prod", log_lines), clock=lambda: next(ticks)) as observed:
             observed.record(Receipt("stripe", [EventReceipt("e1", "stripe/p", Outcome.APPLIED),
                                                EventReceipt("e2", "stripe/p", Outcome.APPLIED),
                                                EventReceipt("e3", None, Outcome.IGNORED)], None))
@@ -95,7 +85,7 @@ def test_a_stored_webhook_is_one_line_per_event_with_a_count_per_outcome(log_lin
 ])
 def test_a_rejected_webhook_counts_its_error_code(log_lines, error, provider, outcome, signature_failures) -> None:
     with pytest.raises(type(error)):
-        with observe_webhook("stripe" if provider != "unknown" else "attacker-chosen-123", MetricsWriter("dev")):
+        with observe_webhook("stripe" if provider != "unknown" else "attacker-chosen-123", MetricsWriter("dev", log_lines)):
             raise error
     (line,) = lines(log_lines)
     assert (line["Provider"], line["SignatureFailures"], line["Outcome"], line["Webhooks"]) == (
@@ -106,9 +96,22 @@ def test_a_rejected_webhook_counts_its_error_code(log_lines, error, provider, ou
 
 def test_an_unexpected_failure_is_counted_as_an_internal_error(log_lines) -> None:
     with pytest.raises(RuntimeError):
-        with observe_webhook("adyen", MetricsWriter("prod")):
+        with observe_webhook("adyen", MetricsWriter("prod", log_lines)):
             raise RuntimeError("boom")
     (line,) = lines(log_lines)
     assert (line["message"], line["level"], line["Outcome"], line["Webhooks"]) == (
         "webhook failed", "error", "internal_error", 1)
     assert "boom" not in json.dumps(line)
+
+
+def test_metric_lines_go_to_stdout_whatever_the_log_level(capsys) -> None:
+    logger = logging.getLogger("payment_webhooks")
+    level = logger.level
+    logger.setLevel(logging.CRITICAL)
+    try:
+        with observe_webhook("stripe", MetricsWriter("prod")) as observed:
+            observed.record(Receipt("stripe", [EventReceipt("evt_1", "stripe/pi_1", Outcome.APPLIED)], None))
+    finally:
+        logger.setLevel(level)
+    (line,) = [json.loads(text) for text in capsys.readouterr().out.splitlines()]
+    assert (line["event_id"], line["Webhooks"]) == ("evt_1", 1)
