@@ -22,8 +22,6 @@ from chalicelib.storage.transaction_items import (
 
 _CONSTANTS = {":empty": to_value([]), ":zero": to_value(0), ":one": to_value(1)}
 _KEY, _AT = ":key", ":at"
-_RECURRING = {"frontier": _KEY, SOURCE_PREFIX: _KEY, "last_event_at": _AT, "first_event_at": _AT}
-"""Attributes that usually hold the event's order key or time (`SOURCE_PREFIX`: any source)."""
 
 
 @dataclass(frozen=True)
@@ -36,48 +34,84 @@ class _Expressions:
 def in_order_update(table: str, write: InOrderWrite) -> dict[str, Any]:
     """The `Update` of a TransactWriteItems (also valid as UpdateItem parameters)."""
     pk = transaction_pk(write.sets["provider"], write.sets["id"])
-    at = format_iso(write.occurred_at)
-    values: dict[str, Any] = {
-        **_CONSTANTS, ":record": {"L": [to_value(record_to_item(write.record))]},
-        _KEY: {"S": write.order_key}, _AT: {"S": at},
-    }
-
-    recurring = {_KEY: write.order_key, _AT: write.occurred_at}
-
-    def placeholder(attribute: str, plain: Any) -> str:
-        role = _RECURRING.get(attribute)
-        if role is not None and plain == recurring[role]:
-            return role
-        token = f":v{len(values)}"
-        values[token] = to_value(encode_value(attribute, plain))
-        return token
-
     sets = {**write.sets, **write.merge_sets}
     if "created_at" in write.sets:
         sets["created_key"] = created_key(sortable(write.sets["created_at"]), pk)
         sets[ARCHIVE_SHARD] = archive_shard(pk)
-    set_tokens = [(attribute, placeholder(attribute, plain)) for attribute, plain in sets.items()]
-    # The event's own facts are sourced from it: all `:key`, as a rule.
-    set_tokens += [
-        (SOURCE_PREFIX + fact, _KEY if key == write.order_key else placeholder(SOURCE_PREFIX, key))
-        for fact, key in write.sources.items()]
-    default_tokens = tuple(
-        (attribute, placeholder(attribute, plain)) for attribute, plain in write.set_if_absent.items())
+    key, at = write.order_key, write.occurred_at
+    # Which recurring attributes hold their role's value is part of the shape: as a rule all.
+    roles = (sets["frontier"] == key, sets["last_event_at"] == at,
+             write.set_if_absent.get("first_event_at") == at,
+             *(source == key for source in write.sources.values()))
+    plan = _plan(tuple(sets), tuple(write.sources), tuple(write.set_if_absent), roles,
+                 write.may_create, write.refunded_at_most is not None)
+    values: dict[str, Any] = {
+        **_CONSTANTS, ":record": {"L": [to_value(record_to_item(write.record))]},
+        _KEY: {"S": key}, _AT: {"S": format_iso(at)},
+    }
+    for token, attribute in plan.set_values:
+        values[token] = to_value(encode_value(attribute, sets[attribute]))
+    for token, fact in plan.source_values:
+        values[token] = {"S": write.sources[fact]}
+    for token, attribute in plan.default_values:
+        values[token] = to_value(encode_value(attribute, write.set_if_absent[attribute]))
     if write.refunded_at_most is not None:
         values[":cap"] = to_value(write.refunded_at_most)
-    expressions = _expressions(tuple(set_tokens), default_tokens, write.may_create,
-                               "created_at" in write.sets, write.refunded_at_most is not None)
     return {
         "TableName": table,
         "Key": {"pk": {"S": pk}},
-        "UpdateExpression": expressions.update,
-        "ConditionExpression": expressions.condition,
-        "ExpressionAttributeNames": dict(expressions.names),
+        "UpdateExpression": plan.update,
+        "ConditionExpression": plan.condition,
+        "ExpressionAttributeNames": dict(plan.names),
         "ExpressionAttributeValues": values,
     }
 
 
+@dataclass(frozen=True)
+class _Plan:
+    """A shape's expressions and which value placeholder each attribute's value fills."""
+
+    update: str
+    condition: str
+    names: dict[str, str]
+    set_values: tuple[tuple[str, str], ...]
+    source_values: tuple[tuple[str, str], ...]
+    default_values: tuple[tuple[str, str], ...]
+
+
 @lru_cache(maxsize=256)
+def _plan(
+    sets: tuple[str, ...], sources: tuple[str, ...], defaults: tuple[str, ...],
+    roles: tuple[bool, ...], may_create: bool, caps_refunded: bool,
+) -> _Plan:
+    """`roles`: whether frontier, last_event_at, first_event_at and each source (in that
+    order) hold the value of their role placeholder, which is then used instead."""
+    frontier_is_key, last_is_at, first_is_at, *source_is_key = roles
+    role_of = {"frontier": _KEY if frontier_is_key else None,
+               "last_event_at": _AT if last_is_at else None,
+               "first_event_at": _AT if first_is_at else None}
+    tokens = iter(f":v{n}" for n in range(len(_CONSTANTS) + 3, 1000))
+
+    def placeholders(attributes: tuple[str, ...], role: list[str | None]) -> tuple[list, list]:
+        pairs, valued = [], []
+        for attribute, fixed in zip(attributes, role):
+            token = fixed or next(tokens)
+            pairs.append((attribute, token))
+            if fixed is None:
+                valued.append((token, attribute))
+        return pairs, valued
+
+    set_pairs, set_values = placeholders(sets, [role_of.get(a) for a in sets])
+    source_pairs, source_values = placeholders(
+        sources, [_KEY if is_key else None for is_key in source_is_key])
+    default_pairs, default_values = placeholders(defaults, [role_of.get(a) for a in defaults])
+    expressions = _expressions(
+        tuple(set_pairs) + tuple((SOURCE_PREFIX + fact, token) for fact, token in source_pairs),
+        tuple(default_pairs), may_create, "created_at" in sets, caps_refunded)
+    return _Plan(expressions.update, expressions.condition, expressions.names,
+                 tuple(set_values), tuple(source_values), tuple(default_values))
+
+
 def _expressions(
     sets: tuple[tuple[str, str], ...], defaults: tuple[tuple[str, str], ...],
     may_create: bool, sets_created: bool, caps_refunded: bool,

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta, timezone
 from chalicelib.domain.events import CanonicalEvent, PaymentFacts
 from chalicelib.domain.status import Status
 from chalicelib.domain.transaction import in_order_write
-from chalicelib.storage.in_order_update import _expressions, in_order_update
+from chalicelib.storage.in_order_update import _plan, in_order_update
 
 T0 = datetime(2026, 11, 20, 10, 0, tzinfo=timezone.utc)
 RECEIVED = T0 + timedelta(days=1)
@@ -72,9 +72,9 @@ def test_a_reported_refund_total_may_only_grow() -> None:
 
 
 def test_events_of_one_shape_share_one_built_expression() -> None:
-    _expressions.cache_clear()
+    _plan.cache_clear()
     first = update_for(event("paid", 1, Status.SUCCEEDED, amount=2000))
     second = update_for(event("paid-again", 3, Status.SUCCEEDED, amount=2500))
-    assert _expressions.cache_info().misses == 1 and _expressions.cache_info().hits == 1
+    assert _plan.cache_info().misses == 1 and _plan.cache_info().hits == 1
     assert first["UpdateExpression"] == second["UpdateExpression"]
     assert first["ExpressionAttributeValues"] != second["ExpressionAttributeValues"]
