@@ -1,6 +1,7 @@
 """The canonical event every provider's webhook is normalised into."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
 
@@ -108,10 +109,10 @@ class CanonicalEvent(BaseModel):
         return f"{self.provider}/{self.payment_id}" if self.describes_payment else None
 
 
-class ParsedEvent(BaseModel):
-    """A canonical event together with the exact bytes to keep for replay."""
-
-    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
+@dataclass(frozen=True)
+class ParsedEvent:
+    """A canonical event together with the exact bytes to keep for replay. A plain
+    dataclass: both parts come from our own code, the event already validated."""
 
     event: CanonicalEvent
     raw: bytes

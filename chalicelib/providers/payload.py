@@ -28,7 +28,7 @@ _MAX_TIMESTAMP_TEXT = 64
 def load_object(raw: bytes) -> dict[str, Any]:
     """The body as a JSON object; `body: ...` (400) for anything else, including NaN."""
     try:
-        document = json.loads(raw, parse_constant=_refuse_constant)
+        document = _DECODER.decode(raw.decode(json.detect_encoding(raw), "surrogatepass"))
     except (ValueError, RecursionError) as exc:
         raise InvalidPayload("body: not valid JSON") from exc
     if not isinstance(document, dict):
@@ -38,6 +38,10 @@ def load_object(raw: bytes) -> dict[str, Any]:
 
 def _refuse_constant(name: str) -> None:
     raise ValueError(f"{name} is not JSON")
+
+
+# What `json.loads(raw, parse_constant=...)` does, without building a decoder per call.
+_DECODER = json.JSONDecoder(parse_constant=_refuse_constant)
 
 
 def build_event(envelope: dict[str, Any], **fields: Any) -> CanonicalEvent:
