@@ -35,14 +35,19 @@ def event_item(
     event: CanonicalEvent, raw: bytes, received_at: datetime, outcome: Outcome,
     retention: timedelta,
 ) -> dict[str, Any]:
-    """The typed item to put, conditionally, when the event is first received."""
-    return to_attributes({
-        "pk": event_pk(event.provider, event.event_id),
-        "provider": event.provider, "event_id": event.event_id, "type": event.type,
-        "occurred_at": format_iso(event.occurred_at), "received_at": format_iso(received_at),
-        "outcome": outcome.value, "transaction": event.transaction_ref, "raw": raw,
-        "expires_at": int((received_at + retention).timestamp()),
-    })
+    """The typed item to put, conditionally, when the event is first received (typed here,
+    not through `to_attributes`: every webhook builds one)."""
+    item = {
+        "pk": {"S": event_pk(event.provider, event.event_id)},
+        "provider": {"S": event.provider}, "event_id": {"S": event.event_id},
+        "type": {"S": event.type}, "occurred_at": {"S": format_iso(event.occurred_at)},
+        "received_at": {"S": format_iso(received_at)}, "outcome": {"S": outcome.value},
+        "raw": {"B": raw}, "expires_at": {"N": str(int((received_at + retention).timestamp()))},
+    }
+    transaction = event.transaction_ref
+    if transaction is not None:
+        item["transaction"] = {"S": transaction}
+    return item
 
 
 class EventRepository:
