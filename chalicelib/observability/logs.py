@@ -16,6 +16,8 @@ from datetime import datetime, timezone
 from typing import Any, TextIO
 
 _LOGGER = logging.getLogger("payment_webhooks")
+# Built once: `json.dumps` with any option builds a new encoder for every call.
+_COMPACT = json.JSONEncoder(separators=(",", ":"), default=str)
 _BOUND: ContextVar[dict[str, Any]] = ContextVar("payment_webhooks_log_fields", default={})
 
 
@@ -61,7 +63,7 @@ def write_document(document: Mapping[str, Any], stream: TextIO | None = None) ->
     Straight to the stream, not through `logging`: a document carrying EMF metrics must be
     written whatever the log level (or the metrics vanish with it), and a webhook writes
     one, where the logging machinery would cost more than the JSON itself."""
-    line = json.dumps({"time": _now(), **_BOUND.get(), **document}, separators=(",", ":"), default=str)
+    line = _COMPACT.encode({"time": _now(), **_BOUND.get(), **document})
     out = sys.stdout if stream is None else stream
     out.write(line + "\n")
     out.flush()

@@ -20,7 +20,6 @@ caller-chosen, and each new dimension value would be a new billed custom metric.
 from __future__ import annotations
 
 import time
-from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
@@ -76,7 +75,9 @@ def _report_events(metrics: MetricsWriter, observation: WebhookObservation, late
         metrics.put({"Provider": provider}, (TIMING,), timing,
                     message="webhook stored no events", level="info", provider=provider)
         return
-    counts = Counter(event.outcome.value for event in observation.events)
+    counts: dict[str, int] = {}
+    for event in observation.events:
+        counts[event.outcome.value] = counts.get(event.outcome.value, 0) + 1
     for index, event in enumerate(observation.events):
         outcome = event.outcome.value
         fields: dict[str, Any] = dict(provider=provider, event_id=event.event_id,
