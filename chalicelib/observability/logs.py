@@ -24,7 +24,7 @@ _BOUND: ContextVar[dict[str, Any]] = ContextVar("payment_webhooks_log_fields", d
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         line: dict[str, Any] = {
-            "time": datetime.fromtimestamp(record.created, tz=timezone.utc).isoformat().replace("+00:00", "Z"),
+            "time": _utc_text(datetime.fromtimestamp(record.created, tz=timezone.utc)),
             "level": record.levelname.lower(),
             "message": record.getMessage(),
         }
@@ -63,14 +63,15 @@ def write_document(document: Mapping[str, Any], stream: TextIO | None = None) ->
     Straight to the stream, not through `logging`: a document carrying EMF metrics must be
     written whatever the log level (or the metrics vanish with it), and a webhook writes
     one, where the logging machinery would cost more than the JSON itself."""
-    line = _COMPACT.encode({"time": _now(), **_BOUND.get(), **document})
+    line = _COMPACT.encode({"time": _utc_text(datetime.now(timezone.utc)), **_BOUND.get(), **document})
     out = sys.stdout if stream is None else stream
     out.write(line + "\n")
     out.flush()
 
 
-def _now() -> str:
-    return datetime.now(timezone.utc).isoformat().replace("+00:00", "Z")
+def _utc_text(moment: datetime) -> str:
+    """A line's `time`: ISO-8601 in UTC with `Z`, to the microsecond."""
+    return moment.isoformat().replace("+00:00", "Z")
 
 
 @contextmanager

@@ -8,6 +8,7 @@ frontier, and the source of every fact the event states) and its time (`last_eve
 the `first_event_at` default), which the condition compares too."""
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -60,9 +61,9 @@ def in_order_update(table: str, write: InOrderWrite) -> dict[str, Any]:
     return {
         "TableName": table,
         "Key": {"pk": {"S": pk}},
-        "UpdateExpression": plan.update,
-        "ConditionExpression": plan.condition,
-        "ExpressionAttributeNames": dict(plan.names),
+        "UpdateExpression": plan.expressions.update,
+        "ConditionExpression": plan.expressions.condition,
+        "ExpressionAttributeNames": dict(plan.expressions.names),
         "ExpressionAttributeValues": values,
     }
 
@@ -71,9 +72,7 @@ def in_order_update(table: str, write: InOrderWrite) -> dict[str, Any]:
 class _Plan:
     """A shape's expressions and which value placeholder each attribute's value fills."""
 
-    update: str
-    condition: str
-    names: dict[str, str]
+    expressions: _Expressions
     set_values: tuple[tuple[str, str], ...]
     source_values: tuple[tuple[str, str], ...]
     default_values: tuple[tuple[str, str], ...]
@@ -90,7 +89,7 @@ def _plan(
     role_of = {"frontier": _KEY if frontier_is_key else None,
                "last_event_at": _AT if last_is_at else None,
                "first_event_at": _AT if first_is_at else None}
-    tokens = iter(f":v{n}" for n in range(len(_CONSTANTS) + 3, 1000))
+    tokens = (f":v{n}" for n in itertools.count())
 
     def placeholders(attributes: tuple[str, ...], role: list[str | None]) -> tuple[list, list]:
         pairs, valued = [], []
@@ -108,8 +107,7 @@ def _plan(
     expressions = _expressions(
         tuple(set_pairs) + tuple((SOURCE_PREFIX + fact, token) for fact, token in source_pairs),
         tuple(default_pairs), may_create, "created_at" in sets, caps_refunded)
-    return _Plan(expressions.update, expressions.condition, expressions.names,
-                 tuple(set_values), tuple(source_values), tuple(default_values))
+    return _Plan(expressions, tuple(set_values), tuple(source_values), tuple(default_values))
 
 
 def _expressions(
