@@ -2,7 +2,8 @@
 
 Each replacement is conditioned on the version that was archived. When the condition
 fails, the item is looked at as it is now (returned by the failed write itself):
-- already archived: nothing to do (a rerun found its own earlier work);
+- already archived by this part: replaced (a retried request or a rerun found its own
+  earlier work); by another part: nothing to do, but said loudly;
 - its snapshot is unchanged (same line, e.g. an event replayed that it already listed):
   replace it at its new version, since the archive holds exactly this state;
 - changed: leave it live; a later run archives the newer state as a second snapshot.
@@ -88,11 +89,10 @@ class Replacer:
                     # Our own replacement already landed: a retried request (the first
                     # attempt timed out after DynamoDB applied it) or a rerun's. Archived.
                     return Outcome.REPLACED
-                if current.archived.object != pointer.object:
-                    # Only if the index showed an already replaced item: the part holds a
-                    # second copy of its snapshot. Loud, because it should never happen.
-                    log("archival.already_archived", logging.WARNING, transaction=current.ref,
-                        archived=current.archived.object, part=pointer.object)
+                # Only if the index showed an already replaced item: the part holds a
+                # second copy of its snapshot. Loud, because it should never happen.
+                log("archival.already_archived", logging.WARNING, transaction=current.ref,
+                    archived=current.archived.object, part=pointer.object)
                 return Outcome.ALREADY_ARCHIVED
             if current is None or line_digest(self._snapshot(current)) != item.digest:
                 return Outcome.CHANGED

@@ -20,7 +20,7 @@ def _request(url: str, body: bytes | None = None, headers: dict[str, str] | None
 
 
 @pytest.mark.skipif(sys.platform != "linux", reason="the supervisor's process handling is tested on Linux")
-def test_a_webhook_reaches_the_daily_figures_while_make_run_is_up(tmp_path) -> None:
+def test_a_webhook_reaches_the_daily_figures_while_make_run_is_up() -> None:
     """The poller feeds the stream handler within about a second here; the bound below is
     loose on purpose (speed is for benchmarks, this proves the wiring)."""
     with running_local_stack() as stack:

@@ -13,10 +13,9 @@ from pathlib import Path
 from typing import Any
 
 from local import provision
-from local.emulator_process import EmulatorProcess
+from local.emulator_process import REPO_ROOT, EmulatorProcess
 from local.run import app_env
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 STAGE = "local"
 
 
