@@ -8,6 +8,7 @@ from enum import Enum
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from chalicelib.domain.currencies import normalise_currency
+from chalicelib.domain.identifiers import id_problem
 from chalicelib.domain.status import Status
 from chalicelib.domain.timestamps import sortable
 
@@ -88,6 +89,15 @@ class CanonicalEvent(BaseModel):
     refund_by_amount: bool = False
     sequence: int | None = Field(default=None, ge=0, le=MAX_SEQUENCE)
     facts: PaymentFacts = PaymentFacts()
+
+    @field_validator("event_id", "payment_id")
+    @classmethod
+    def _storable_id(cls, value: str | None) -> str | None:
+        """Ids become DynamoDB keys: bounded in bytes too (see `id_problem`)."""
+        problem = None if value is None else id_problem(value)
+        if problem is not None:
+            raise ValueError(problem)
+        return value
 
     @property
     def describes_payment(self) -> bool:

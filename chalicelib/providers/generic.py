@@ -26,6 +26,7 @@ from pydantic import (
 
 from chalicelib.domain.currencies import normalise_currency
 from chalicelib.domain.events import CanonicalEvent, ParsedEvent, PaymentFacts
+from chalicelib.domain.identifiers import id_problem
 from chalicelib.domain.status import Status
 from chalicelib.domain.timestamps import parse_iso
 from chalicelib.errors import InvalidPayload, SignatureError
@@ -63,13 +64,14 @@ def _iso_4217(value: Any) -> Any:
 
 
 Timestamp = Annotated[datetime, BeforeValidator(_iso_timestamp)]
-def _no_slash(value: str) -> str:
-    if "/" in value:
-        raise ValueError("must not contain '/'")
+def _identifier(value: str) -> str:
+    problem = id_problem(value)
+    if problem is not None:
+        raise ValueError(problem)
     return value
 
 
-Identifier = Annotated[StrictStr, Field(min_length=1, max_length=255), AfterValidator(_no_slash)]
+Identifier = Annotated[StrictStr, Field(min_length=1, max_length=255), AfterValidator(_identifier)]
 Name = Annotated[StrictStr, Field(min_length=1, max_length=255)]
 Amount = Annotated[StrictInt, Field(ge=0, le=MAX_AMOUNT)]
 Currency = Annotated[StrictStr, BeforeValidator(_iso_4217)]
@@ -166,8 +168,9 @@ def _v1_signatures(header: str) -> list[bytes]:
 
 def canonical_event(raw: bytes, event_id: str) -> CanonicalEvent:
     """The canonical body, delivered as event `event_id` (the `webhook-id` header)."""
-    if not 0 < len(event_id) <= 255 or "/" in event_id:
-        raise InvalidPayload("webhook-id header: must be 1-255 characters without '/'")
+    problem = id_problem(event_id)
+    if problem is not None:
+        raise InvalidPayload(f"webhook-id header: {problem}")
     envelope = _validate(Envelope, load_object(raw), prefix="")
     common = dict(
         provider=GenericProvider.name, event_id=event_id, type=envelope.type,

@@ -16,6 +16,7 @@ from pydantic import ValidationError
 
 from chalicelib.domain.currencies import UnknownCurrency, normalise_currency
 from chalicelib.domain.events import CanonicalEvent
+from chalicelib.domain.identifiers import id_problem
 from chalicelib.domain.timestamps import InvalidTimestamp, from_epoch, parse_iso
 from chalicelib.errors import InvalidPayload
 
@@ -122,11 +123,12 @@ class Fields:
         return value
 
     def identifier(self, key: str) -> str:
-        """An id that can appear in a URL path: 1-255 characters, no '/'."""
+        """An id that can appear in a URL path and in a DynamoDB key (`id_problem`)."""
         value = self.text(key, required=True)
         assert value is not None
-        if "/" in value:
-            raise InvalidPayload(f"{self.where(key)}: must not contain '/'")
+        problem = id_problem(value)
+        if problem is not None:
+            raise InvalidPayload(f"{self.where(key)}: {problem}")
         return value
 
     def optional_identifier(self, key: str) -> str | None:

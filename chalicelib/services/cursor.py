@@ -25,16 +25,21 @@ class CursorCodec:
         return f"{payload}.{self._sign(payload)}"
 
     def decode(self, cursor: str, query: dict[str, Any]) -> dict[str, Any]:
+        """Signatures are compared as bytes: `hmac.compare_digest` refuses a `str` with
+        non-ASCII characters (a TypeError, a 500), and a cursor is whatever a caller sent.
+        Every character this service puts in a cursor is ASCII."""
         payload, _, signature = cursor.partition(".")
-        if not payload or not hmac.compare_digest(signature, self._sign(payload)):
+        if not (payload and cursor.isascii()) or not hmac.compare_digest(
+                signature.encode(), self._sign(payload).encode()):
             raise InvalidRequest("cursor: not a cursor issued by this service")
         try:
             body = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
-        except ValueError:
+            last_key = body["k"]
+        except (ValueError, TypeError, KeyError):
             raise InvalidRequest("cursor: not a cursor issued by this service") from None
         if body.get("q") != _fingerprint(query):
             raise InvalidRequest("cursor: belongs to a different query")
-        return body["k"]
+        return last_key
 
     def _sign(self, payload: str) -> str:
         digest = hmac.new(self._key, payload.encode(), hashlib.sha256).digest()
