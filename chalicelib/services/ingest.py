@@ -3,7 +3,7 @@
 Cost on the hot path: a new, in-order payment event is one DynamoDB request (a
 TransactWriteItems putting the event and updating its transaction under conditions); a
 duplicate is one; an out-of-order or stale event falls back to read-merge-write, retried
-with jitter when another writer got there first."""
+with jitter when another writer got there first (on either path)."""
 from __future__ import annotations
 
 import time
@@ -100,14 +100,21 @@ class IngestService:
             return receipt(Outcome.IGNORED)
 
         fast = in_order_write(event, received_at)
-        if fast is not None:
-            try:
-                self._ledger.record_in_order(item(Outcome.APPLIED), fast)
-                return receipt(Outcome.APPLIED)
-            except DuplicateEvent:
-                return receipt(Outcome.DUPLICATE)
-            except PreconditionFailed:
-                pass  # not newer than the stored state: merge it properly below
+
+        def attempt() -> EventReceipt:
+            """The single request when the event may be in order, else read-merge-write.
+            A `WriteConflict` from either (another delivery in flight on the same item)
+            reaches `retry_on_conflict`, which tries again after a jittered backoff."""
+            nonlocal fast
+            if fast is not None:
+                try:
+                    self._ledger.record_in_order(item(Outcome.APPLIED), fast)
+                    return receipt(Outcome.APPLIED)
+                except DuplicateEvent:
+                    return receipt(Outcome.DUPLICATE)
+                except PreconditionFailed:
+                    fast = None  # not newer than the stored state: merge it properly
+            return merge_and_record()
 
         def merge_and_record() -> EventReceipt:
             current = self._transactions.get(event.provider, event.payment_id or "")
@@ -123,4 +130,4 @@ class IngestService:
                 return receipt(Outcome.DUPLICATE)
             return receipt(merged.outcome)
 
-        return retry_on_conflict(merge_and_record, self._sleep)
+        return retry_on_conflict(attempt, self._sleep)
