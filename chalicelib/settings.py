@@ -18,6 +18,7 @@ class Settings:
     events_table: str
     transactions_table: str
     webhook_secrets_id: str
+    cursor_key_secret_id: str
     max_body_bytes: int
     signature_tolerance_seconds: int
     event_retention_days: int
@@ -39,6 +40,7 @@ class Settings:
             events_table=env.get("EVENTS_TABLE", f"{prefix}-events"),
             transactions_table=env.get("TRANSACTIONS_TABLE", f"{prefix}-transactions"),
             webhook_secrets_id=env.get("WEBHOOK_SECRETS_ID", f"{prefix}-webhook-secrets"),
+            cursor_key_secret_id=env.get("CURSOR_KEY_SECRET_ID", f"{prefix}-cursor-key"),
             max_body_bytes=int(env.get("MAX_BODY_BYTES", 256 * 1024)),
             signature_tolerance_seconds=int(env.get("SIGNATURE_TOLERANCE_SECONDS", 300)),
             event_retention_days=int(env.get("EVENT_RETENTION_DAYS", 90)),

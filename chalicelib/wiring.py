@@ -4,7 +4,6 @@ Import stays cheap (nothing here runs at import), Lambda reuses what was built a
 invocations, and tests reset everything with `reset()` after changing the environment."""
 from __future__ import annotations
 
-import hashlib
 import time
 from datetime import datetime, timedelta, timezone
 from functools import lru_cache
@@ -95,12 +94,12 @@ def ingest_service() -> Any:
 def query_service() -> Any:
     from chalicelib.services.cursor import CursorCodec
     from chalicelib.services.queries import QueryService
+    from chalicelib.storage.cursor_keys import CursorKeys
 
-    # Cursors are signed with a key derived from the secrets document: nothing extra to
-    # provision, and a leaked cursor cannot be altered without it.
-    document = secrets().current().model_dump_json().encode()
-    key = hashlib.sha256(b"payment-webhooks cursor key\x00" + document).digest()
-    return QueryService(transactions(), events(), CursorCodec(key))
+    settings = get_settings()
+    keys = CursorKeys(aws_client("secretsmanager"), settings.cursor_key_secret_id,
+                      settings.secrets_cache_seconds, time.monotonic)
+    return QueryService(transactions(), events(), CursorCodec(keys.current))
 
 
 @lru_cache(maxsize=1)

@@ -107,6 +107,7 @@ def fake_outputs(stage: str, account: str, region: str) -> dict[str, str]:
         "ArchiveBucketName": concrete(r.name("ArchiveBucket")),
         "TransactionsStreamArn": concrete(r.stream("TransactionsTable").replace("*", "2026-01-01T00:00:00.000")),
         "WebhookSecretsId": r.name("WebhookSecrets"),
+        "CursorKeySecretId": r.name("CursorKeySecret"),
         "StreamFailuresQueueArn": concrete(r.queue("StreamFailuresQueue")),
         "ScheduleDeadLetterQueueArn": concrete(r.queue("ScheduleDeadLetterQueue")),
         "AlertsTopicArn": concrete(r.topic("AlertsTopic")),

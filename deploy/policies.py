@@ -50,6 +50,7 @@ def api_handler(r: StageResources) -> list[Statement]:
         allow("TransactionsListing", ["dynamodb:Query"],
               [r.index("TransactionsTable", "by-merchant"), r.index("TransactionsTable", "by-customer")]),
         allow("SigningSecrets", ["secretsmanager:GetSecretValue"], [r.secret("WebhookSecrets")]),
+        allow("CursorKey", ["secretsmanager:GetSecretValue"], [r.secret("CursorKeySecret")]),
         allow("DailyAnalyticsReads", ["dynamodb:Query"], [r.table("AnalyticsTable")]),
     ]
 

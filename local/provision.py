@@ -145,10 +145,23 @@ def seed_secrets(endpoint_url: str, secret_id: str, secrets_file: Path | str | N
         sm.put_secret_value(SecretId=secret_id, SecretString=text)
 
 
+def seed_cursor_key(endpoint_url: str, secret_id: str) -> None:
+    """The cursor-signing key, random as the template's generated one, unless it exists:
+    provisioning again must not invalidate the cursors already handed out."""
+    import secrets
+
+    sm = client("secretsmanager", endpoint_url)
+    try:
+        sm.create_secret(Name=secret_id, SecretString=secrets.token_urlsafe(48))
+    except sm.exceptions.ResourceExistsException:
+        pass
+
+
 def provision(endpoint_url: str, stage: str = "local", secrets_file: Path | str | None = None) -> dict[str, str]:
-    """Everything a fresh emulator needs for one stage: the stack, then the secret."""
+    """Everything a fresh emulator needs for one stage: the stack, then the secrets."""
     outputs = deploy_resources(endpoint_url, stage)
     seed_secrets(endpoint_url, outputs["WebhookSecretsId"], secrets_file)
+    seed_cursor_key(endpoint_url, outputs["CursorKeySecretId"])
     return outputs
 
 

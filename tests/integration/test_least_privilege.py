@@ -156,6 +156,8 @@ def api_flow(client: Client) -> dict[str, tuple[int, str | None]]:
         "get transaction": lambda: client.http.get(f"/transactions/stripe/pi_{tag}"),
         "list by customer": lambda: client.http.get(f"/transactions?customer_id=cus_{tag}"),
         "list by merchant": lambda: client.http.get(f"/transactions?merchant_id=m_{tag}"),
+        "next page (signed cursor)": lambda: client.http.get(
+            f"/transactions?merchant_id=m_{tag}&limit=1&cursor={first_cursor(client, tag)}"),
         "get event": lambda: client.http.get(f"/events/stripe/evt_{tag}_old"),
         "replay": lambda: client.http.post(f"/events/stripe/evt_{tag}_old/replay"),
         "daily analytics": lambda: client.http.get("/analytics/daily?from=2026-01-01&to=2026-01-31"),
@@ -167,12 +169,20 @@ def api_flow(client: Client) -> dict[str, tuple[int, str | None]]:
     return results
 
 
+def first_cursor(client: Client, tag: str) -> str:
+    """A page of one is followed by a cursor, signed with the cursor key (a 503 before it
+    is readable)."""
+    page = client.http.get(f"/transactions?merchant_id=m_{tag}&limit=1")
+    return (page.json_body or {}).get("next_cursor") or "unreadable"
+
+
 def test_the_api_function_ingests_queries_and_replays_with_only_its_policy(app_as) -> None:
     results = api_flow(app_as(API_HANDLER))
     assert results == {
         "in-order webhook": (200, "applied"), "redelivery": (200, "duplicate"),
         "out-of-order webhook": (200, "stale"), "non-payment webhook": (200, "ignored"),
         "get transaction": (200, "applied"), "list by customer": (200, None), "list by merchant": (200, None),
+        "next page (signed cursor)": (200, None),
         "get event": (200, "stale"), "replay": (200, "stale"), "daily analytics": (200, None),
     }
 
