@@ -64,6 +64,12 @@ def get_transaction(provider: str, payment_id: str) -> dict[str, Any]:
         params.path_id("provider", provider), params.path_id("id", payment_id)))
 
 
+@route("/transactions/{provider}", methods=["GET"], authorizer=PROTECTED)
+def transaction_without_id(provider: str) -> None:
+    """`/transactions/stripe/` (API Gateway drops the trailing slash): an empty id, 400."""
+    params.path_id("id", "")  # raises InvalidRequest: the one wording of that rule
+
+
 @route("/transactions", methods=["GET"], authorizer=PROTECTED)
 def list_transactions() -> dict[str, Any]:
     query = params.transaction_query(app.current_request.query_params)
@@ -74,6 +80,12 @@ def list_transactions() -> dict[str, Any]:
 def get_event(provider: str, event_id: str) -> dict[str, Any]:
     return views.event(wiring.query_service().event(
         params.path_id("provider", provider), params.path_id("event_id", event_id)))
+
+
+@route("/events/{provider}", methods=["GET"], authorizer=PROTECTED)
+def event_without_id(provider: str) -> None:
+    """`/events/stripe/`: an empty event id, 400."""
+    params.path_id("event_id", "")  # raises InvalidRequest
 
 
 @route("/events/{provider}/{event_id}/replay", methods=["POST"], authorizer=PROTECTED)

@@ -6,7 +6,9 @@ cannot configure.
 2. Build a copy of the project with the policy files rendered for this account and
    region (deploy.project) and run `chalice deploy --stage <stage>` in it, with the
    stream ARN from the outputs in the environment (the stream handler's decorator needs it).
-3. With boto3: API stage tracing and throttling; the WAF association (optional); the
+3. With boto3: API stage tracing and throttling; the gateway responses in the contract's
+   error shape (chalicelib/api/gateway_errors.py), then a deployment of the stage so they
+   take effect; the WAF association (optional); the
    stream mapping's ReportBatchItemFailures, BisectBatchOnFunctionError,
    MaximumRetryAttempts and on-failure SQS destination; the scheduled job's dead-letter
    queue. Idempotent: every run sets them again.
@@ -28,6 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from chalicelib.api.gateway_errors import gateway_responses
 from deploy.edge import EdgeOptions, add_edge_arguments, edge_arguments
 from deploy.package import chalice_command
 from deploy.policies import with_account
@@ -184,6 +187,19 @@ def configure_api_stage(apigw: Any, api_id: str, options: DeployOptions) -> None
     ])
 
 
+def configure_gateway_responses(apigw: Any, api_id: str) -> None:
+    """API Gateway's own errors restated; they reach callers only once the stage is
+    deployed again."""
+    for response_type, response in gateway_responses().items():
+        arguments: dict[str, Any] = {"restApiId": api_id, "responseType": response_type,
+                                     "responseTemplates": response["ResponseTemplates"]}
+        if "StatusCode" in response:
+            arguments["statusCode"] = response["StatusCode"]
+        apigw.put_gateway_response(**arguments)
+    apigw.create_deployment(restApiId=api_id, stageName=API_STAGE,
+                            description="gateway responses in the contract's error shape")
+
+
 def associate_waf(wafv2: Any, web_acl_arn: str, api_id: str, region: str) -> None:
     wafv2.associate_web_acl(WebACLArn=web_acl_arn,
                             ResourceArn=f"arn:aws:apigateway:{region}::/restapis/{api_id}/stages/{API_STAGE}")
@@ -217,6 +233,7 @@ def deploy(stage: str, options: DeployOptions, aws: Any,
     run_chalice(project, stage, region)
     api_id = rest_api_id(stage, project / ".chalice" / "deployed")
     configure_api_stage(aws.client("apigateway"), api_id, options)
+    configure_gateway_responses(aws.client("apigateway"), api_id)
     if options.waf:
         associate_waf(aws.client("wafv2"), outputs["WebAclArn"], api_id, region)
     lambda_client = aws.client("lambda")

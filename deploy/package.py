@@ -7,6 +7,8 @@
   (the functions' environment names that stage's tables);
 - `infra/package-overlay.json`: API Gateway tracing, stage throttling, the WAF
   association;
+- the gateway responses (chalicelib/api/gateway_errors.py) as the API's SAM
+  `GatewayResponses`, so they are part of the deployed API definition;
 - per function: the same `FunctionName` `chalice deploy` would give it (so log groups,
   alarms and policies fit), and stream-mapping and dead-letter settings that Chalice
   cannot express (see `FUNCTION_OVERLAYS`).
@@ -28,6 +30,8 @@ from pathlib import Path
 from typing import Any
 
 from chalice.utils import to_cfn_resource_name
+
+from chalicelib.api.gateway_errors import gateway_responses
 
 from deploy.edge import EdgeOptions, add_edge_arguments, edge_arguments
 from deploy.policies import for_cloudformation
@@ -100,6 +104,7 @@ def merge_template(stage: str, functions: list[str], options: EdgeOptions) -> Te
     params["ApiThrottlingBurstLimit"]["Default"] = options.burst_limit
     for function in functions:
         template["Resources"][logical_id(function)] = function_overlay(function)
+    template["Resources"]["RestAPI"]["Properties"]["GatewayResponses"] = gateway_responses()
     return template
 
 

@@ -123,3 +123,13 @@ def test_the_stream_mapping_and_the_schedule_get_what_chalice_cannot_set(prod) -
         assert properties["DeadLetterQueue"] == {
             "Type": "SQS", "TargetArn": {"Fn::GetAtt": ["ScheduleDeadLetterQueue", "Arn"]}}
         assert properties["Environment"]["Variables"]["ARCHIVE_BUCKET"] == {"Ref": "ArchiveBucket"}
+
+
+def test_the_api_answers_gateway_errors_in_the_contracts_shape(prod) -> None:
+    """SAM's GatewayResponses: part of the API definition, so every deployment has them."""
+    from chalicelib.api.gateway_errors import gateway_responses
+
+    _, template = prod
+    responses = template["Resources"]["RestAPI"]["Properties"]["GatewayResponses"]
+    assert responses == gateway_responses()
+    assert responses["MISSING_AUTHENTICATION_TOKEN"]["StatusCode"] == "404"

@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from chalicelib.api.gateway_errors import gateway_responses
 from deploy import deploy as deploying
 from deploy.edge import validate_allowlist
 
@@ -24,6 +25,12 @@ def test_a_dry_run_plans_the_stack_chalice_and_the_settings_chalice_cannot_make(
     patches = next(kwargs for s, o, kwargs in aws.calls if o == "update_stage")["patchOperations"]
     assert {"op": "replace", "path": "/*/*/throttling/burstLimit", "value": "3000"} in patches
     assert {"op": "replace", "path": "/tracingEnabled", "value": "true"} in patches
+
+    responses = {kwargs["responseType"]: kwargs for s, o, kwargs in aws.calls if o == "put_gateway_response"}
+    assert responses["MISSING_AUTHENTICATION_TOKEN"]["statusCode"] == "404"
+    assert set(responses) == set(gateway_responses())
+    assert operations.index(("apigateway", "create_deployment")) > max(
+        n for n, call in enumerate(operations) if call == ("apigateway", "put_gateway_response"))
 
     mapping = next(kwargs for s, o, kwargs in aws.calls if o == "update_event_source_mapping")
     assert (mapping["TumblingWindowInSeconds"], mapping["ParallelizationFactor"]) == (900, 1)

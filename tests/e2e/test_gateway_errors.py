@@ -1,0 +1,55 @@
+"""Errors the gateway answers before any view runs are in the contract's shape too
+(contract section 5): locally (the local server's gateway) as deployed (gateway responses)."""
+from __future__ import annotations
+
+import json
+import threading
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+
+import pytest
+
+from local.contract_gateway import build_server
+
+
+@pytest.mark.parametrize("path, field", [("/transactions/stripe/", "id"), ("/events/stripe/", "event_id"),
+                                         ("/transactions//pi_1", "provider")])
+def test_a_path_with_an_empty_id_is_invalid_request(client, path: str, field: str) -> None:
+    response = client.http.get(path)
+    assert response.status_code == 400
+    assert response.json_body["error"] == "invalid_request"
+    assert response.json_body["message"].startswith(f"{field}:")
+
+
+@pytest.fixture(scope="module")
+def local_server() -> Iterator[str]:
+    """The local API server on a port of its own, in this process (no storage is touched)."""
+    server = build_server("local", "127.0.0.1", 0)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server.server_close()
+        thread.join(5)
+
+
+def get(url: str) -> tuple[int, str, dict]:
+    try:
+        with urllib.request.urlopen(url, timeout=10) as response:
+            return response.status, response.headers["Content-Type"], json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, error.headers["Content-Type"], json.loads(error.read())
+
+
+@pytest.mark.parametrize("path", ["/nope", "/webhooks", "/transactions/stripe/pi_1/extra", "/"])
+def test_an_unknown_route_is_not_found_in_the_contracts_shape(local_server: str, path: str) -> None:
+    status, content_type, body = get(local_server + path)
+    assert (status, content_type, body["error"]) == (404, "application/json", "not_found")
+    assert set(body) == {"error", "message"}
+
+
+def test_a_known_route_is_served_as_before(local_server: str) -> None:
+    assert get(local_server + "/health") == (200, "application/json", {"status": "ok"})
