@@ -9,6 +9,7 @@ do not follow the provider's own nesting once a module has to pick a branch by e
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime
 from typing import Any
 
@@ -27,14 +28,51 @@ _MAX_TIMESTAMP_TEXT = 64
 
 
 def load_object(raw: bytes) -> dict[str, Any]:
-    """The body as a JSON object; `body: ...` (400) for anything else, including NaN."""
+    """The body as a JSON object; `body: ...` (400) for anything else, including NaN.
+
+    Strict, because whatever is decoded here may be stored, re-serialised and logged:
+    bytes that are not text in the detected encoding, and a lone surrogate written as an
+    escape (`"\\ud800"`, valid JSON that no UTF-8 store can keep), are refused; so is
+    nesting deeper than `MAX_DEPTH`, which no provider sends and which re-serialising
+    (the kept Adyen item, the DynamoDB encoder) would pay for in recursion."""
     try:
-        document = _DECODER.decode(raw.decode(json.detect_encoding(raw), "surrogatepass"))
-    except (ValueError, RecursionError) as exc:
+        encoding = json.detect_encoding(raw)
+        text = raw.decode(encoding)
+        document = _DECODER.decode(text)
+    except (ValueError, RecursionError) as exc:  # UnicodeDecodeError is a ValueError
         raise InvalidPayload("body: not valid JSON") from exc
     if not isinstance(document, dict):
         raise InvalidPayload("body: must be a JSON object")
+    if raw.count(b"{") + raw.count(b"[") > MAX_DEPTH:  # else it cannot be deeper (UTF-8)
+        utf8 = raw if encoding == "utf-8" else text.encode("utf-8")
+        if _depth(utf8.translate(None, _NOT_BRACKETS)) > MAX_DEPTH \
+                and _depth(_STRING.sub(b"", utf8).translate(None, _NOT_BRACKETS)) > MAX_DEPTH:
+            raise InvalidPayload(f"body: nested deeper than {MAX_DEPTH} levels")
+    if _SURROGATE_ESCAPE.search(raw) is not None or encoding != "utf-8":
+        try:
+            json.dumps(document, ensure_ascii=False).encode("utf-8")
+        except UnicodeEncodeError:
+            raise InvalidPayload("body: holds a lone surrogate (not Unicode text)") from None
     return document
+
+
+def _depth(brackets: bytes) -> int:
+    """How deep the bracket sequence of a JSON text nests: the innermost pairs are
+    removed pass by pass (each pass in C), counting passes, until none are left or the
+    bound is passed. Brackets inside strings can only add passes, so the first, cheap
+    call (the whole text's brackets) may say too deep; only then is it asked again with
+    the strings taken out."""
+    depth = 0
+    while brackets and depth <= MAX_DEPTH:
+        brackets = brackets.replace(b"{}", b"").replace(b"[]", b"")
+        depth += 1
+    return depth
+
+
+MAX_DEPTH = 64
+_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
+_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
 
 
 def _refuse_constant(name: str) -> None:
