@@ -13,7 +13,9 @@ Mapping (contract section 2):
   pending; COMPLETED -> succeeded; FAILED -> failed; CANCELED -> canceled (another status
   is `ignored`). The payment states its amount (`amount_money`), creation time, customer,
   method (`source_type`, lower-cased) and `version`, which breaks ties between events
-  with the same time and status.
+  with the same time and status. A payment that carries `refunded_money` (Square sends
+  `payment.updated` after each refund) reports the refunded total, as Stripe's
+  `charge.refunded` does: refunded or partially refunded by it, never `succeeded`.
 - `refund.created` / `refund.updated` with a COMPLETED refund -> one refund (its id and
   `amount_money`) on `refund.payment_id`, refunded or partially refunded by the sum of
   refunds against the payment's amount. A refund in any other state moved no money yet:
@@ -127,21 +129,35 @@ def _payment_event(
     if status is None:
         return build_event(envelope)
     money = payment.object("amount_money")
+    currency = money.currency("currency")
+    refunded = _refunded_total(payment, currency)
     source_type = payment.text("source_type")
     return build_event(
         envelope,
         payment_id=payment.identifier("id"),
-        status=status,
+        status=Status.PARTIALLY_REFUNDED if refunded else status,
+        refund_by_amount=bool(refunded),
         sequence=payment.counter("version"),
         facts=PaymentFacts(
             amount=money.amount("amount"),
-            currency=money.currency("currency"),
+            currency=currency,
+            amount_refunded=refunded or None,
             merchant_id=merchant_id,
             customer_id=payment.text("customer_id"),
             payment_method=source_type.lower() if source_type else None,
             created_at=payment.timestamp("created_at"),
         ),
     )
+
+
+def _refunded_total(payment: Fields, currency: str) -> int | None:
+    """`refunded_money.amount`, the payment's refunded total, when the payment has one."""
+    refunded = payment.optional_object("refunded_money")
+    if refunded is None:
+        return None
+    if refunded.currency("currency") != currency:
+        raise InvalidPayload(f"{refunded.where('currency')}: differs from the payment's amount_money")
+    return refunded.amount("amount")
 
 
 def _refund_event(

@@ -339,3 +339,29 @@ def test_a_signed_square_event_missing_a_field_is_400_naming_it(client) -> None:
     response = post_square(client, json.dumps(event).encode())
     assert (response.status_code, response.json_body["error"]) == (400, "invalid_payload")
     assert response.json_body["message"].startswith("data.object.payment.amount_money: ")
+
+
+def test_a_square_payment_updated_carrying_refunded_money_leaves_the_payment_refunded(client) -> None:
+    """Square follows a refund with `payment.updated` (COMPLETED, `refunded_money` set); being
+    the newest event, it must not put a refunded payment back to `succeeded` (contract 2)."""
+    def post(body: bytes) -> None:
+        response = client.http.post("/webhooks/square", headers=square_headers(body), body=body)
+        assert response.status_code == 200, response.body
+
+    post(fixture_bytes("square", "payment.updated"))
+    refund = json.loads(fixture_bytes("square", "refund.created"))
+    refund["data"]["object"]["refund"].update(status="COMPLETED", payment_id=SQUARE_PAYMENT,
+                                              amount_money={"amount": 100, "currency": "USD"})
+    post(json.dumps(refund).encode())
+    post(fixture_bytes("square", "payment.updated.refunded"))
+    txn = transaction(client, "square", SQUARE_PAYMENT)
+    assert (txn["status"], txn["amount"], txn["amount_refunded"]) == ("refunded", 100, 100)
+
+
+def test_a_square_payment_partly_refunded_by_refunded_money_is_partially_refunded(client) -> None:
+    partial = json.loads(fixture_bytes("square", "payment.updated.refunded"))
+    partial["data"]["object"]["payment"]["refunded_money"]["amount"] = 40
+    body = json.dumps(partial).encode()
+    assert client.http.post("/webhooks/square", headers=square_headers(body), body=body).status_code == 200
+    txn = transaction(client, "square", SQUARE_PAYMENT)
+    assert (txn["status"], txn["amount"], txn["amount_refunded"]) == ("partially_refunded", 100, 40)
