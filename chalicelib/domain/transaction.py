@@ -213,12 +213,13 @@ class InOrderWrite:
 
 def in_order_write(event: CanonicalEvent, received_at: datetime) -> InOrderWrite | None:
     """The single-request write for an in-order event, or None when the event's effect
-    depends on state it does not carry (a refund whose status needs the payment amount, or
-    one refund of several whose sum needs the refunds already recorded)."""
+    depends on state it does not carry: a refund whose status needs the payment amount or
+    the refunded total already stored (a refund by amount must state both), or one refund
+    of several whose sum needs the refunds already recorded."""
     if not event.describes_payment or event.facts.refund is not None:
         return None
     facts = event.facts.known()
-    if event.refund_by_amount and "amount" not in facts:
+    if event.refund_by_amount and not ("amount" in facts and "amount_refunded" in facts):
         return None
     refunded = facts.pop("amount_refunded", None)
     status = (
