@@ -69,6 +69,7 @@ class AdyenProvider:
 
     name = "adyen"
     acknowledgement: str | None = ACKNOWLEDGEMENT
+    dedupe_forever = True
 
     def verify(self, request: WebhookRequest, secrets: WebhookSecrets, now: datetime) -> None:
         """Basic auth (when configured) first, then the HMAC of every item. The body must be

@@ -28,6 +28,9 @@ class WebhookProvider(Protocol):
     acknowledgement: str | None
     """A plain-text body the provider expects on success instead of the JSON receipt
     (Adyen's `[accepted]`), or None for the receipt."""
+    dedupe_forever: bool
+    """True when the provider's signature covers no timestamp: a captured request is valid
+    for ever, so its event ids must be recognised for ever (contract section 2)."""
 
     def verify(self, request: WebhookRequest, secrets: WebhookSecrets, now: datetime) -> None:
         """Raise `SignatureError` unless the request is signed by one of the configured

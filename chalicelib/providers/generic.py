@@ -108,6 +108,7 @@ class GenericProvider:
 
     name = "generic"
     acknowledgement: str | None = None
+    dedupe_forever = False
 
     def __init__(self, tolerance_seconds: int = DEFAULT_TOLERANCE_SECONDS) -> None:
         self.tolerance_seconds = tolerance_seconds

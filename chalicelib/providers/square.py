@@ -64,6 +64,7 @@ class SquareProvider:
 
     name = "square"
     acknowledgement: str | None = None
+    dedupe_forever = True
 
     def verify(self, request: WebhookRequest, secrets: WebhookSecrets, now: datetime) -> None:
         """Any configured signature key may match (rotation)."""

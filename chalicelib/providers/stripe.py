@@ -44,6 +44,7 @@ class StripeProvider:
 
     name = "stripe"
     acknowledgement: str | None = None
+    dedupe_forever = False
 
     def __init__(self, tolerance_seconds: int = DEFAULT_TOLERANCE_SECONDS) -> None:
         self.tolerance_seconds = tolerance_seconds

@@ -14,17 +14,21 @@ from datetime import datetime, timedelta
 
 from chalicelib.domain.events import Outcome, ParsedEvent
 from chalicelib.domain.transaction import in_order_write, merge_event
-from chalicelib.errors import PayloadTooLarge
+from chalicelib.domain.timestamps import format_iso
+from chalicelib.errors import InvalidPayload, PayloadTooLarge
 from chalicelib.providers.base import WebhookProvider, WebhookRequest
 from chalicelib.services.conflicts import retry_on_conflict
 from chalicelib.storage.errors import DuplicateEvent, PreconditionFailed
-from chalicelib.storage.events import event_item
+from chalicelib.storage.events import event_item, seen_item
 from chalicelib.storage.ledger import PaymentLedger
 from chalicelib.storage.secrets import SecretsRepository
 from chalicelib.storage.transactions import TransactionRepository
 
 
 Trace = Callable[..., AbstractContextManager[object]]
+MAX_CLOCK_SKEW = timedelta(minutes=15)
+"""How far ahead of our clock an event may be dated (contract section 2): beyond it, a
+signed but mis-dated event would be the newest of its transaction for ever."""
 
 
 def untraced(name: str, **annotations: str) -> AbstractContextManager[object]:
@@ -81,23 +85,29 @@ class IngestService:
             provider.verify(request, self._secrets.current(), now)
         with self._trace("parse", provider=provider_name):
             parsed = provider.parse(request)
+        for item in parsed:  # all before any is stored: one refused item refuses the request
+            _refuse_future(item, now)
         with self._trace("store", provider=provider_name):
-            events = [self._store(item, now) for item in parsed]
+            events = [self._store(item, now, provider.dedupe_forever) for item in parsed]
         return Receipt(provider_name, events, provider.acknowledgement)
 
-    def _store(self, parsed: ParsedEvent, received_at: datetime) -> EventReceipt:
+    def _store(self, parsed: ParsedEvent, received_at: datetime, dedupe_forever: bool) -> EventReceipt:
         event = parsed.event
         receipt = lambda outcome: EventReceipt(event.event_id, event.transaction_ref, outcome)  # noqa: E731
+        seen = seen_item(event.provider, event.event_id) if dedupe_forever else None
 
         def item(outcome: Outcome) -> dict:
             return event_item(event, parsed.raw, received_at, outcome, self._retention)
 
         if not event.describes_payment:
-            try:
-                self._ledger.record_unmerged(item(Outcome.IGNORED))
-            except DuplicateEvent:
-                return receipt(Outcome.DUPLICATE)
-            return receipt(Outcome.IGNORED)
+            def record_ignored() -> EventReceipt:
+                try:
+                    self._ledger.record_unmerged(item(Outcome.IGNORED), seen)
+                except DuplicateEvent:
+                    return receipt(Outcome.DUPLICATE)
+                return receipt(Outcome.IGNORED)
+
+            return retry_on_conflict(record_ignored, self._sleep)
 
         fast = in_order_write(event, received_at)
 
@@ -108,7 +118,7 @@ class IngestService:
             nonlocal fast
             if fast is not None:
                 try:
-                    self._ledger.record_in_order(item(Outcome.APPLIED), fast)
+                    self._ledger.record_in_order(item(Outcome.APPLIED), fast, seen)
                     return receipt(Outcome.APPLIED)
                 except DuplicateEvent:
                     return receipt(Outcome.DUPLICATE)
@@ -124,10 +134,18 @@ class IngestService:
             try:
                 self._ledger.record_merged(
                     item(merged.outcome), merged.transaction,
-                    expected_version=current.version if current is not None else None,
+                    expected_version=current.version if current is not None else None, seen=seen,
                 )
             except DuplicateEvent:
                 return receipt(Outcome.DUPLICATE)
             return receipt(merged.outcome)
 
         return retry_on_conflict(attempt, self._sleep)
+
+
+def _refuse_future(parsed: ParsedEvent, now: datetime) -> None:
+    event = parsed.event
+    if event.occurred_at > now + MAX_CLOCK_SKEW:
+        raise InvalidPayload(
+            f"event time: {format_iso(event.occurred_at)} (event {event.event_id[:64]!r}) is more than "
+            f"{MAX_CLOCK_SKEW.seconds // 60} minutes ahead of this service's clock")

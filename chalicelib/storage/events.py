@@ -2,7 +2,13 @@
 
 Key `pk` = `<provider>#<event_id>`. Each item keeps the exact raw bytes (for replay), the
 arrival time and the outcome, and expires through TTL (`expires_at`) after the retention
-period, which is also how long a redelivery is recognised as a duplicate."""
+period, which is how long a redelivery is recognised as a duplicate by it.
+
+For providers whose signature covers no timestamp (Adyen, Square) a captured request stays
+valid for ever, so their event ids are also recorded in a *seen* item (`pk` =
+`seen#<provider>#<event_id>`, nothing else, no TTL) put under the same condition in the
+same write: a redelivery however late is a duplicate, archived transaction or not. It is
+the smallest item DynamoDB can hold, one write unit (two in a transaction)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -48,6 +54,14 @@ def event_item(
     if transaction is not None:
         item["transaction"] = {"S": transaction}
     return item
+
+
+def seen_item(provider: str, event_id: str) -> dict[str, Any]:
+    """The permanent dedupe key of one event id (see the module docstring)."""
+    return {"pk": {"S": f"{SEEN_PREFIX}{event_pk(provider, event_id)}"}}
+
+
+SEEN_PREFIX = "seen#"
 
 
 class EventRepository:

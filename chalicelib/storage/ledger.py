@@ -28,8 +28,12 @@ class PaymentLedger:
         self._events = events_table
         self._transactions = transactions_table
 
-    def record_unmerged(self, event_item: dict[str, Any]) -> None:
-        """An event that changes no transaction (`ignored`): the event item alone."""
+    def record_unmerged(self, event_item: dict[str, Any], seen: dict[str, Any] | None = None) -> None:
+        """An event that changes no transaction (`ignored`): the event item alone (with its
+        permanent `seen` item, when given, in one transaction)."""
+        if seen is not None:
+            self._transact(event_item, None, transaction_failure=WriteConflict, seen=seen)
+            return
         with storage_errors():
             try:
                 self._client.put_item(
@@ -40,17 +44,21 @@ class PaymentLedger:
                     raise DuplicateEvent() from exc
                 raise
 
-    def record_in_order(self, event_item: dict[str, Any], write: InOrderWrite) -> None:
+    def record_in_order(
+        self, event_item: dict[str, Any], write: InOrderWrite, seen: dict[str, Any] | None = None,
+    ) -> None:
         """One request: the event and a blind update of its transaction, valid only if the
         event is newer than everything the transaction reflects (see `InOrderWrite`)."""
         self._transact(event_item, {"Update": in_order_update(self._transactions, write)},
-                       transaction_failure=PreconditionFailed)
+                       transaction_failure=PreconditionFailed, seen=seen)
 
     def record_merged(
         self, event_item: dict[str, Any] | None, txn: Transaction, expected_version: int | None,
+        seen: dict[str, Any] | None = None,
     ) -> None:
-        """The event (when given) and the whole merged transaction, if nobody changed the
-        transaction since it was read at `expected_version` (None: it did not exist)."""
+        """The event (when given, with its `seen` item) and the whole merged transaction,
+        if nobody changed the transaction since it was read at `expected_version` (None:
+        it did not exist)."""
         if expected_version is None:
             condition: dict[str, Any] = {"ConditionExpression": "attribute_not_exists(pk)"}
         else:
@@ -69,16 +77,19 @@ class PaymentLedger:
                         raise WriteConflict() from exc
                     raise
             return
-        self._transact(event_item, {"Put": put}, transaction_failure=WriteConflict)
+        self._transact(event_item, {"Put": put}, transaction_failure=WriteConflict, seen=seen)
 
     def _transact(
-        self, event_item: dict[str, Any], transaction_op: dict[str, Any],
-        transaction_failure: type[Exception],
+        self, event_item: dict[str, Any], transaction_op: dict[str, Any] | None,
+        transaction_failure: type[Exception], seen: dict[str, Any] | None = None,
     ) -> None:
-        items = [
-            {"Put": {"TableName": self._events, "Item": event_item, "ConditionExpression": _NEW_EVENT}},
-            transaction_op,
+        """The event's items (each put only if new: either refusing is a duplicate) and the
+        transaction's change, in one TransactWriteItems."""
+        event_puts = [
+            {"Put": {"TableName": self._events, "Item": item, "ConditionExpression": _NEW_EVENT}}
+            for item in (event_item, seen) if item is not None
         ]
+        items = event_puts + ([transaction_op] if transaction_op is not None else [])
         with storage_errors():
             try:
                 self._client.transact_write_items(TransactItems=items)
@@ -86,9 +97,9 @@ class PaymentLedger:
                 if not is_code(exc, "TransactionCanceledException"):
                     raise
                 codes = cancellation_codes(exc)
-                if codes and codes[0] == "ConditionalCheckFailed":
+                if "ConditionalCheckFailed" in codes[:len(event_puts)]:
                     raise DuplicateEvent() from exc
-                if len(codes) > 1 and codes[1] in _CONFLICT_CODES:
+                if transaction_op is not None and len(codes) == len(items) and codes[-1] in _CONFLICT_CODES:
                     raise transaction_failure() from exc
                 if "TransactionConflict" in codes:
                     raise WriteConflict() from exc
