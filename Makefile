@@ -6,6 +6,7 @@
 #   make deploy STAGE=prod [DRY_RUN=1]                resources stack, chalice deploy, stream/API settings
 #   make policies            regenerate .chalice/policy-<stage>-<function>.json
 #   make bench               run every benchmarks/*.py
+#   make fuzz                the hostile-input properties with ten times the examples CI runs
 #   make lint-infra          cfn-lint the resources template only
 #   make archive             run the archival job once, now, against the running `make run` stack
 #   make restore PROVIDER=stripe DATE=YYYY-MM-DD   restore an archived partition for an audit
@@ -27,7 +28,7 @@ LOG_RETENTION_DAYS ?= 30
 EDGE_FLAGS = --rate-limit $(RATE_LIMIT) --burst-limit $(BURST_LIMIT) $(if $(WAF),--waf) \
 	$(if $(WEBHOOK_ALLOWLIST),--webhook-allowlist $(WEBHOOK_ALLOWLIST))
 
-.PHONY: run test lint-infra venv package deploy policies bench require-stage archive restore
+.PHONY: run test lint-infra venv package deploy policies bench fuzz require-stage archive restore
 
 venv: $(STAMP)
 
@@ -68,6 +69,9 @@ deploy: $(STAMP) require-stage
 
 policies: $(STAMP)
 	$(PY) -m deploy.policies
+
+fuzz: $(STAMP)
+	HYPOTHESIS_PROFILE=fuzz $(PY) -m pytest tests/e2e/test_hostile_input_properties.py -q
 
 bench: $(STAMP)
 	@set -e; for script in benchmarks/*.py; do echo "== $$script"; $(PY) $$script; done
