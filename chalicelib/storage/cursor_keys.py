@@ -8,7 +8,6 @@ Cached briefly, as the signing secrets are, so a rotation reaches every containe
 from __future__ import annotations
 
 import hashlib
-import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -16,6 +15,7 @@ from botocore.exceptions import ClientError
 
 from chalicelib.errors import StorageUnavailable
 from chalicelib.storage.errors import is_code, storage_errors
+from chalicelib.storage.refreshed import Refreshed
 
 CURRENT, PREVIOUS = "AWSCURRENT", "AWSPREVIOUS"
 
@@ -26,17 +26,11 @@ class CursorKeys:
     ) -> None:
         self._client = client
         self._secret_id = secret_id
-        self._ttl = ttl_seconds
-        self._monotonic = monotonic
-        self._lock = threading.Lock()
-        self._cached: tuple[float, tuple[bytes, ...]] | None = None
+        self._keys = Refreshed(self._fetch, ttl_seconds, monotonic)
 
     def current(self) -> tuple[bytes, ...]:
         """The signing key first, then the previous one if there is one."""
-        with self._lock:
-            if self._cached is None or self._monotonic() - self._cached[0] > self._ttl:
-                self._cached = (self._monotonic(), self._fetch())
-            return self._cached[1]
+        return self._keys.get()
 
     def _fetch(self) -> tuple[bytes, ...]:
         current = self._value(CURRENT)

@@ -2,7 +2,6 @@
 without a Secrets Manager call on every webhook."""
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -11,6 +10,7 @@ from pydantic import ValidationError
 from chalicelib.errors import StorageUnavailable
 from chalicelib.providers.secrets import WebhookSecrets
 from chalicelib.storage.errors import storage_errors
+from chalicelib.storage.refreshed import Refreshed
 
 
 class SecretsRepository:
@@ -19,16 +19,10 @@ class SecretsRepository:
     ) -> None:
         self._client = client
         self._secret_id = secret_id
-        self._ttl = ttl_seconds
-        self._monotonic = monotonic
-        self._lock = threading.Lock()
-        self._cached: tuple[float, WebhookSecrets] | None = None
+        self._value = Refreshed(self._fetch, ttl_seconds, monotonic)
 
     def current(self) -> WebhookSecrets:
-        with self._lock:
-            if self._cached is None or self._monotonic() - self._cached[0] > self._ttl:
-                self._cached = (self._monotonic(), self._fetch())
-            return self._cached[1]
+        return self._value.get()
 
     def _fetch(self) -> WebhookSecrets:
         with storage_errors():
