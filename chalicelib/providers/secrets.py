@@ -45,11 +45,6 @@ WebhookSecrets: type[SecretsDocument] = create_model(  # type: ignore[call-overl
 )
 
 
-def placeholder_document() -> dict[str, Any]:
-    """The document with every section empty: what a new stage's secret starts as."""
-    return WebhookSecrets().model_dump(mode="json")
-
-
 def load_document(text: str) -> SecretsDocument:
     """The document as a stage reads it from Secrets Manager (sections of providers that
     are not registered are ignored)."""

@@ -12,7 +12,6 @@ from chalicelib.providers.secrets import (
     InvalidSecretsDocument,
     WebhookSecrets,
     load_document,
-    placeholder_document,
     validate_document,
 )
 from chalicelib.providers.stripe import StripeSecrets
@@ -31,11 +30,6 @@ def test_a_provider_left_out_of_the_document_gets_its_empty_section():
     document = load_document(json.dumps({"stripe": {"signing_secrets": [SECRET]}}))
     assert document.section("stripe") == StripeSecrets(signing_secrets=[SECRET])
     assert document.section("adyen") == AdyenSecrets()
-
-
-def test_the_placeholder_is_every_section_empty():
-    assert placeholder_document() == {r.name: r.secrets().model_dump(mode="json") for r in registrations()}
-    assert load_document(json.dumps(placeholder_document())) == WebhookSecrets()
 
 
 def test_the_document_never_prints_its_secrets():
