@@ -82,3 +82,9 @@ def test_a_registry_builds_its_providers_lazily_with_its_own_tolerance():
 ])
 def test_only_adyen_asks_for_a_plain_text_acknowledgement(name, acknowledgement):
     assert registry.get(name).acknowledgement == acknowledgement
+
+
+@pytest.mark.parametrize("name", ["", "Acme", "acme-pay", "acme/pay", "9acme", "acmé"])
+def test_a_provider_name_must_be_lower_case_letters_and_digits(name):
+    with pytest.raises(ValueError, match="provider name"):
+        ProviderRegistration(name=name, build=StripeProvider, secrets=STRIPE.secrets)
