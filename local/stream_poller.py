@@ -13,9 +13,8 @@ the earliest record the handler reports in `batchItemFailures`, and gives up on 
 after `max_attempts` (a deployed stage sends it to the on-failure destination). Every batch
 reads through a fresh `AFTER_SEQUENCE_NUMBER` iterator from the checkpoint, because moto
 replaces a shard object after a cancelled transaction and an old iterator chain goes blind.
-Polls every 0.5 s while records flow and every 1 s when idle, so a consumer sees a change
-within about 2 s. Every stream is read from its start (TRIM_HORIZON) when a poller has no
-checkpoint: the emulator's streams start empty with each `make run`.
+A poller without a checkpoint reads from the start of the stream (TRIM_HORIZON, whatever the
+handler's `starting_position`): the emulator's streams start empty with each `make run`.
 """
 from __future__ import annotations
 
