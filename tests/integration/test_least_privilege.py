@@ -71,6 +71,7 @@ class IamStack:
             "EVENTS_TABLE": self.outputs["EventsTableName"],
             "TRANSACTIONS_TABLE": self.outputs["TransactionsTableName"],
             "WEBHOOK_SECRETS_ID": self.outputs["WebhookSecretsId"],
+            "CURSOR_KEY_SECRET_ID": self.outputs["CursorKeySecretId"],
             "ANALYTICS_TABLE": self.outputs["AnalyticsTableName"],
             "TRANSACTIONS_STREAM_ARN": self.outputs["TransactionsStreamArn"],
             "ARCHIVE_BUCKET": self.outputs["ArchiveBucketName"],

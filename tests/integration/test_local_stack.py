@@ -60,6 +60,7 @@ def test_chalice_local_stage_uses_the_names_the_template_creates(aws: AwsStack) 
         "EVENTS_TABLE": aws.outputs["EventsTableName"],
         "TRANSACTIONS_TABLE": aws.outputs["TransactionsTableName"],
         "WEBHOOK_SECRETS_ID": aws.outputs["WebhookSecretsId"],
+        "CURSOR_KEY_SECRET_ID": aws.outputs["CursorKeySecretId"],
     }
     assert expected.items() <= config["stages"]["local"]["environment_variables"].items()
 

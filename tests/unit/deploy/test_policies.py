@@ -57,6 +57,7 @@ def test_the_stage_variables_name_the_resources_the_template_creates() -> None:
         assert env["EVENTS_TABLE"] == r.name("EventsTable")
         assert env["TRANSACTIONS_TABLE"] == r.name("TransactionsTable")
         assert env["WEBHOOK_SECRETS_ID"] == r.name("WebhookSecrets")
+        assert env["CURSOR_KEY_SECRET_ID"] == r.name("CursorKeySecret")
 
 
 def test_deployed_stages_trace_authorize_and_size_their_functions() -> None:
