@@ -47,3 +47,29 @@ def test_no_tracked_file_names_a_machine_path_or_a_directory_outside_the_reposit
     assert "README.md" in files
     found = {name: lines for name, text in files.items() if (lines := machine_paths(text))}
     assert found == {}
+
+
+LINK = re.compile(r"\]\(([^)\s]+)\)")
+
+
+def anchors(markdown: str) -> set[str]:
+    """GitHub's heading anchors: lower case, punctuation dropped, spaces to hyphens."""
+    headings = re.findall(r"^#+ (.+)$", markdown, flags=re.MULTILINE)
+    return {re.sub(r"[^\w\- ]", "", h.strip().lower()).replace(" ", "-") for h in headings}
+
+
+def test_every_relative_link_in_the_docs_reaches_a_file_and_heading_of_the_repository() -> None:
+    broken = []
+    for name, text in tracked_text_files().items():
+        if not name.endswith(".md"):
+            continue
+        for target in LINK.findall(text):
+            if re.match(r"[a-z]+:", target):
+                continue
+            path, _, anchor = target.partition("#")
+            resolved = (REPO_ROOT / name).parent / path if path else REPO_ROOT / name
+            if not resolved.exists():
+                broken.append(f"{name}: {target}")
+            elif anchor and resolved.suffix == ".md" and anchor not in anchors(resolved.read_text()):
+                broken.append(f"{name}: {target}")
+    assert broken == []
