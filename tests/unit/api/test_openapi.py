@@ -6,19 +6,21 @@ import json
 import os
 import subprocess
 import sys
+from datetime import date
 from typing import Any
 
 import pytest
-import yaml
 from openapi_spec_validator import validate
 
 import app
 from chalicelib.domain.events import Outcome
 from chalicelib.domain.status import Status
 from chalicelib.providers.registry import provider_names
+from chalicelib.api.analytics import daily_view
+from chalicelib.domain.analytics import DailyFigures, DayBucket
+from tests.support.openapi import load_spec, operations, schema_errors
 from tests.support.signing import REPO_ROOT
 
-HTTP_METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
 ERROR_REF = "#/components/schemas/Error"
 # Each route and method with the authorizer it gets when imported the way a deployed stage is.
 DEPLOYED_AUTHORIZERS = """
@@ -30,12 +32,7 @@ print(json.dumps([[path, method.lower(), entry.authorizer is not None]
 
 @pytest.fixture(scope="module")
 def spec() -> dict[str, Any]:
-    return yaml.safe_load((REPO_ROOT / "openapi.yaml").read_text(encoding="utf-8"))
-
-
-def operations(spec: dict[str, Any]) -> dict[tuple[str, str], dict[str, Any]]:
-    return {(path, method): operation for path, item in spec["paths"].items()
-            for method, operation in item.items() if method in HTTP_METHODS}
+    return load_spec()
 
 
 def schema(spec: dict[str, Any], name: str) -> dict[str, Any]:
@@ -79,3 +76,11 @@ def test_the_vocabularies_are_the_ones_the_code_uses(spec) -> None:
     assert set(schema(spec, "Provider")["enum"]) == set(provider_names())
     assert schema(spec, "Status")["enum"] == [status.value for status in Status]
     assert schema(spec, "Outcome")["enum"] == [outcome.value for outcome in Outcome]
+
+
+def test_the_daily_analytics_view_matches_its_documented_schema() -> None:
+    rows = [(DayBucket(date(2026, 1, 1), "stripe", "USD"),
+             DailyFigures(count=2, by_status={Status.SUCCEEDED: 1, Status.REFUNDED: 1},
+                          gross_volume=4000, refunded_volume=2000))]
+    assert schema_errors("/analytics/daily", "get", 200, daily_view(rows)) == []
+    assert schema_errors("/analytics/daily", "get", 200, {"days": [{"date": "2026-01-01"}]}) != []
