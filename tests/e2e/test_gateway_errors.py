@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import threading
 import urllib.error
 import urllib.request
@@ -24,7 +25,14 @@ def test_a_path_with_an_empty_id_is_invalid_request(client, path: str, field: st
 
 @pytest.fixture(scope="module")
 def local_server() -> Iterator[str]:
-    """The local API server on a port of its own, in this process (no storage is touched)."""
+    """The local API server on a port of its own, in this process (no storage is touched).
+
+    Building it does what `chalice local` does to its own process: the stage's variables
+    go into os.environ and the app object becomes a local one. Both are put back after,
+    so later tests in this process see neither."""
+    import app as app_module
+
+    environ, app_class = dict(os.environ), app_module.app.__class__
     server = build_server("local", "127.0.0.1", 0)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -34,6 +42,9 @@ def local_server() -> Iterator[str]:
         server.shutdown()
         server.server.server_close()
         thread.join(5)
+        os.environ.clear()
+        os.environ.update(environ)
+        app_module.app.__class__ = app_class
 
 
 def get(url: str) -> tuple[int, str, dict]:
