@@ -13,7 +13,6 @@ reads) and those still identical are replaced. Those lines are remembered for th
 the partition, so a late index view of one of them is never written into a new part."""
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from datetime import date, datetime
 
@@ -26,6 +25,7 @@ from chalicelib.storage.archive.bucket import ArchiveBucket
 from chalicelib.storage.archive.parts import (
     PartBuilder, PartLimits, line_digest, part_lines,
 )
+from chalicelib.storage.archive.snapshots import read_snapshot
 
 RECOVERY_BATCH = 100
 
@@ -88,8 +88,7 @@ class PartitionArchiver:
         """Replace what a crash left live of a committed part (at most one part's lines)."""
         batch: list[tuple[str, bytes]] = []
         for line in part_lines(self._bucket.read_part(part.key, part.sha256)):
-            view = json.loads(line)
-            batch.append((view["id"], line_digest(line)))
+            batch.append((read_snapshot(line).id, line_digest(line)))
             if len(batch) == RECOVERY_BATCH:
                 self._finish_batch(batch, part.key)
                 batch = []

@@ -10,19 +10,18 @@ analytics see no change and the next run does not archive it a second time; even
 arrived after archival are kept after the archived ones. Running it twice changes nothing."""
 from __future__ import annotations
 
-import json
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from chalicelib.domain.timestamps import parse_iso
-from chalicelib.domain.transaction import EventRecord, Transaction
+from chalicelib.domain.transaction import Transaction
 from chalicelib.errors import NotFound
 from chalicelib.observability.logs import log
 from chalicelib.storage.archive.archivable import ArchivableTransactions
 from chalicelib.storage.archive.bucket import ArchiveBucket
 from chalicelib.storage.archive.parts import part_lines
+from chalicelib.storage.archive.snapshots import Snapshot, read_snapshot
 
 BATCH = 100
 MAX_ATTEMPTS = 3
@@ -54,9 +53,9 @@ class ArchiveRestoreService:
         lines = 0
         for part in manifest.parts:
             url = self._bucket.object_url(part.key)
-            batch: list[dict[str, Any]] = []
+            batch: list[Snapshot] = []
             for line in part_lines(self._bucket.read_part(part.key, part.sha256)):
-                batch.append(json.loads(line))
+                batch.append(read_snapshot(line))
                 lines += 1
                 if len(batch) == BATCH:
                     outcomes.update(self._restore_batch(batch, url))
@@ -66,14 +65,14 @@ class ArchiveRestoreService:
         log("archival.restore", **report.as_dict())
         return report
 
-    def _restore_batch(self, snapshots: list[dict[str, Any]], url: str) -> Counter[str]:
-        current = self._records.get_many([(s["provider"], s["id"]) for s in snapshots])
+    def _restore_batch(self, snapshots: list[Snapshot], url: str) -> Counter[str]:
+        current = self._records.get_many([(s.provider, s.id) for s in snapshots])
         return Counter(
-            self._restore_one(current.get((s["provider"], s["id"])), s, url) for s in snapshots
+            self._restore_one(current.get((s.provider, s.id)), s, url) for s in snapshots
         )
 
-    def _restore_one(self, txn: Transaction | None, snapshot: dict[str, Any], url: str) -> str:
-        archived = tuple(_event(e) for e in snapshot["events"])
+    def _restore_one(self, txn: Transaction | None, snapshot: Snapshot, url: str) -> str:
+        archived = snapshot.events
         for _ in range(MAX_ATTEMPTS):
             if txn is None or txn.archived is None or txn.archived.object != url:
                 return "not_this_snapshot"
@@ -85,9 +84,3 @@ class ArchiveRestoreService:
                 return "restored"
             txn = self._records.get_many([(txn.provider, txn.id)]).get((txn.provider, txn.id))
         return "busy"
-
-
-def _event(view: dict[str, Any]) -> EventRecord:
-    return EventRecord(event_id=view["event_id"], type=view["type"],
-                       occurred_at=parse_iso(view["occurred_at"]),
-                       received_at=parse_iso(view["received_at"]), outcome=view["outcome"])
