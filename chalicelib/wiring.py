@@ -46,12 +46,13 @@ def metrics() -> Any:
 
 @lru_cache(maxsize=1)
 def secrets() -> Any:
+    from chalicelib.providers.secrets import WebhookSecrets
     from chalicelib.storage.secrets import SecretsRepository
 
     settings = get_settings()
     return SecretsRepository(
         aws_client("secretsmanager"), settings.webhook_secrets_id,
-        settings.secrets_cache_seconds, time.monotonic,
+        settings.secrets_cache_seconds, time.monotonic, document=WebhookSecrets,
     )
 
 
