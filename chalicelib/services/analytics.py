@@ -20,12 +20,11 @@ number; Lambda then retries from the earliest of them and the marks skip what wa
 from __future__ import annotations
 
 import logging
-import random
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
+from chalicelib.backoff import Sleep, retry_attempts
 from chalicelib.domain.analytics import ZERO, DailyFigures, DayBucket, change_delta
 from chalicelib.observability.logs import log
 from chalicelib.storage.analytics import AnalyticsRepository
@@ -57,7 +56,7 @@ class MarkContended(Exception):
 
 
 class AnalyticsService:
-    def __init__(self, repository: AnalyticsRepository, sleep: Callable[[float], None] = time.sleep) -> None:
+    def __init__(self, repository: AnalyticsRepository, sleep: Sleep = time.sleep) -> None:
         self._repository = repository
         self._sleep = sleep
 
@@ -97,7 +96,7 @@ class AnalyticsService:
             return
         except PreconditionFailed:
             pass  # this bucket took some of these records already: continue after its mark
-        for attempt in range(MAX_CONFLICT_RETRIES):
+        for _ in retry_attempts(MAX_CONFLICT_RETRIES, self._sleep):
             mark = self._repository.mark(bucket, lane)
             rest = [entry for entry in entries if mark is None or entry.position > mark]
             if not rest:
@@ -106,7 +105,7 @@ class AnalyticsService:
                 self._repository.add_after(bucket, _total(rest), lane, mark, rest[-1].position)
                 return
             except PreconditionFailed:
-                self._sleep(random.uniform(0, 0.01 * 2 ** attempt))
+                pass  # the mark moved between our read and our write: read it again
         raise MarkContended(f"bucket {bucket} kept changing under lane {lane}")
 
 

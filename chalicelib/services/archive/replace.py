@@ -16,11 +16,13 @@ from __future__ import annotations
 
 import enum
 import logging
+import time
 from collections import Counter
 from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
 from dataclasses import dataclass
 
+from chalicelib.backoff import Sleep, retry_attempts
 from chalicelib.domain.transaction import ArchivePointer, Transaction
 from chalicelib.observability.logs import log
 from chalicelib.storage.archive.archivable import ArchivableTransactions
@@ -48,7 +50,7 @@ class Archived:
 
 class Replacer:
     def __init__(self, records: ArchivableTransactions, snapshot: Callable[[Transaction], bytes],
-                 pool: Executor, in_flight: int = DEFAULT_IN_FLIGHT) -> None:
+                 pool: Executor, in_flight: int = DEFAULT_IN_FLIGHT, sleep: Sleep = time.sleep) -> None:
         """`in_flight`: replacements submitted to `pool` and not yet finished, at most;
         a couple per worker keeps every worker busy."""
         if in_flight < 1:
@@ -57,6 +59,7 @@ class Replacer:
         self._snapshot = snapshot
         self._pool = pool
         self._in_flight = in_flight
+        self._sleep = sleep
 
     def replace_all(self, archived: Iterable[Archived], pointer: ArchivePointer) -> Counter[Outcome]:
         """All or raise: the first failure stops submitting, cancels what has not started
@@ -79,7 +82,7 @@ class Replacer:
 
     def _replace(self, item: Archived, pointer: ArchivePointer) -> Outcome:
         version = item.version
-        for _ in range(MAX_ATTEMPTS):
+        for _ in retry_attempts(MAX_ATTEMPTS, self._sleep):
             result = self._records.replace_with_archived(item.provider, item.id, version, pointer)
             if result.replaced:
                 return Outcome.REPLACED

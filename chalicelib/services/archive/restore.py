@@ -10,11 +10,13 @@ analytics see no change and the next run does not archive it a second time; even
 arrived after archival are kept after the archived ones. Running it twice changes nothing."""
 from __future__ import annotations
 
+import time
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from chalicelib.backoff import Sleep, retry_attempts
 from chalicelib.domain.transaction import Transaction
 from chalicelib.errors import NotFound
 from chalicelib.observability.logs import log
@@ -41,9 +43,11 @@ class RestoreReport:
 
 
 class ArchiveRestoreService:
-    def __init__(self, records: ArchivableTransactions, bucket: ArchiveBucket) -> None:
+    def __init__(self, records: ArchivableTransactions, bucket: ArchiveBucket,
+                 sleep: Sleep = time.sleep) -> None:
         self._records = records
         self._bucket = bucket
+        self._sleep = sleep
 
     def restore(self, provider: str, day: date) -> RestoreReport:
         manifest = self._bucket.manifest(provider, day)
@@ -73,7 +77,7 @@ class ArchiveRestoreService:
 
     def _restore_one(self, txn: Transaction | None, snapshot: Snapshot, url: str) -> str:
         archived = snapshot.events
-        for _ in range(MAX_ATTEMPTS):
+        for _ in retry_attempts(MAX_ATTEMPTS, self._sleep):
             if txn is None or txn.archived is None or txn.archived.object != url:
                 return "not_this_snapshot"
             known = {e.event_id for e in archived}
