@@ -19,7 +19,7 @@ from datetime import date, datetime
 from chalicelib.domain.archive import Manifest, ManifestPart
 from chalicelib.domain.transaction import ArchivePointer, Transaction
 from chalicelib.observability.logs import log
-from chalicelib.services.archive.replace import Archived, Outcome, Replacer
+from chalicelib.services.archive.replace import Archived, ReplacementOutcome, Replacer
 from chalicelib.storage.archive.archivable import ArchivableTransactions
 from chalicelib.storage.archive.bucket import ArchiveBucket
 from chalicelib.storage.archive.parts import (
@@ -76,11 +76,11 @@ class PartitionArchiver:
         self._manifest = self._manifest.with_part(ManifestPart(key, part.lines, part.sha256))
         self._bucket.put_manifest(self._manifest)
         outcomes = self._replacer.replace_all(self._waiting, self._pointer(key))
-        self._tally(parts=1, bytes=len(part.body), archived=outcomes[Outcome.REPLACED],
-                    changed=outcomes[Outcome.CHANGED])
+        self._tally(parts=1, bytes=len(part.body), archived=outcomes[ReplacementOutcome.REPLACED],
+                    changed=outcomes[ReplacementOutcome.CHANGED])
         log("archival.part", provider=self.provider, date=self.day.isoformat(), part=key,
             lines=part.lines, bytes=len(part.body), raw_bytes=part.raw_bytes,
-            archived=outcomes[Outcome.REPLACED], changed=outcomes[Outcome.CHANGED])
+            archived=outcomes[ReplacementOutcome.REPLACED], changed=outcomes[ReplacementOutcome.CHANGED])
         self._builder = PartBuilder(self._limits)
         self._waiting = []
 
@@ -104,8 +104,8 @@ class PartitionArchiver:
             if txn is not None and txn.archived is None and line_digest(self._snapshot(txn)) == digest:
                 waiting.append(Archived(self.provider, payment_id, txn.version, digest))
         outcomes = self._replacer.replace_all(waiting, self._pointer(key))
-        self._tally(archived=outcomes[Outcome.REPLACED], recovered=outcomes[Outcome.REPLACED],
-                    changed=outcomes[Outcome.CHANGED])
+        self._tally(archived=outcomes[ReplacementOutcome.REPLACED], recovered=outcomes[ReplacementOutcome.REPLACED],
+                    changed=outcomes[ReplacementOutcome.CHANGED])
 
     def _pointer(self, key: str) -> ArchivePointer:
         return ArchivePointer(at=self._now, object=self._bucket.object_url(key))

@@ -32,7 +32,9 @@ MAX_ATTEMPTS = 3
 DEFAULT_IN_FLIGHT = 16
 
 
-class Outcome(enum.Enum):
+class ReplacementOutcome(enum.Enum):
+    """What became of one archived transaction's live item (not an event's `Outcome`)."""
+
     REPLACED = "replaced"
     CHANGED = "changed"
     ALREADY_ARCHIVED = "already_archived"
@@ -61,12 +63,12 @@ class Replacer:
         self._in_flight = in_flight
         self._sleep = sleep
 
-    def replace_all(self, archived: Iterable[Archived], pointer: ArchivePointer) -> Counter[Outcome]:
+    def replace_all(self, archived: Iterable[Archived], pointer: ArchivePointer) -> Counter[ReplacementOutcome]:
         """All or raise: the first failure stops submitting, cancels what has not started
         and propagates (the run stops; the manifest already lists the part, so a rerun
         finishes it)."""
-        outcomes: Counter[Outcome] = Counter()
-        pending: set[Future[Outcome]] = set()
+        outcomes: Counter[ReplacementOutcome] = Counter()
+        pending: set[Future[ReplacementOutcome]] = set()
         try:
             for item in archived:
                 if len(pending) >= self._in_flight:
@@ -80,30 +82,30 @@ class Replacer:
             raise
         return outcomes
 
-    def _replace(self, item: Archived, pointer: ArchivePointer) -> Outcome:
+    def _replace(self, item: Archived, pointer: ArchivePointer) -> ReplacementOutcome:
         version = item.version
         for _ in retry_attempts(MAX_ATTEMPTS, self._sleep):
             result = self._records.replace_with_archived(item.provider, item.id, version, pointer)
             if result.replaced:
-                return Outcome.REPLACED
+                return ReplacementOutcome.REPLACED
             current = result.current
             if current is not None and current.archived is not None:
                 if current.archived.object == pointer.object:
                     # Our own replacement already landed: a retried request (the first
                     # attempt timed out after DynamoDB applied it) or a rerun's. Archived.
-                    return Outcome.REPLACED
+                    return ReplacementOutcome.REPLACED
                 # Only if the index showed an already replaced item: the part holds a
                 # second copy of its snapshot. Loud, because it should never happen.
                 log("archival.already_archived", logging.WARNING, transaction=current.ref,
                     archived=current.archived.object, part=pointer.object)
-                return Outcome.ALREADY_ARCHIVED
+                return ReplacementOutcome.ALREADY_ARCHIVED
             if current is None or line_digest(self._snapshot(current)) != item.digest:
-                return Outcome.CHANGED
+                return ReplacementOutcome.CHANGED
             version = current.version
-        return Outcome.CHANGED
+        return ReplacementOutcome.CHANGED
 
 
-def _collect(pending: set[Future[Outcome]], outcomes: Counter[Outcome]) -> set[Future[Outcome]]:
+def _collect(pending: set[Future[ReplacementOutcome]], outcomes: Counter[ReplacementOutcome]) -> set[Future[ReplacementOutcome]]:
     """Wait for at least one of `pending` to finish and count what finished; the rest.
     A finished replacement that raised raises here."""
     done, not_done = wait(pending, return_when=FIRST_COMPLETED)

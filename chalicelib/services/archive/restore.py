@@ -10,6 +10,7 @@ analytics see no change and the next run does not archive it a second time; even
 arrived after archival are kept after the archived ones. Running it twice changes nothing."""
 from __future__ import annotations
 
+import enum
 import time
 from collections import Counter
 from dataclasses import dataclass
@@ -27,6 +28,17 @@ from chalicelib.storage.archive.snapshots import Snapshot, read_snapshot
 
 BATCH = 100
 MAX_ATTEMPTS = 3
+
+
+class RestoreOutcome(enum.Enum):
+    """What restoring one snapshot did (counted by value in the report)."""
+
+    RESTORED = "restored"
+    ALREADY_RESTORED = "already_restored"
+    NOT_THIS_SNAPSHOT = "not_this_snapshot"
+    """The record is not the archived record of this part (archived again later, or live)."""
+    BUSY = "busy"
+    """The record kept changing under every attempt: run the restore again."""
 
 
 @dataclass(frozen=True)
@@ -53,7 +65,7 @@ class ArchiveRestoreService:
         manifest = self._bucket.manifest(provider, day)
         if manifest is None:
             raise NotFound(f"no archived partition {provider} {day.isoformat()}")
-        outcomes: Counter[str] = Counter()
+        outcomes: Counter[RestoreOutcome] = Counter()
         lines = 0
         for part in manifest.parts:
             url = self._bucket.object_url(part.key)
@@ -65,26 +77,27 @@ class ArchiveRestoreService:
                     outcomes.update(self._restore_batch(batch, url))
                     batch = []
             outcomes.update(self._restore_batch(batch, url))
-        report = RestoreReport(provider, day, len(manifest.parts), lines, dict(outcomes))
+        report = RestoreReport(provider, day, len(manifest.parts), lines,
+                               {outcome.value: count for outcome, count in outcomes.items()})
         log("archival.restore", **report.as_dict())
         return report
 
-    def _restore_batch(self, snapshots: list[Snapshot], url: str) -> Counter[str]:
+    def _restore_batch(self, snapshots: list[Snapshot], url: str) -> Counter[RestoreOutcome]:
         current = self._records.get_many([(s.provider, s.id) for s in snapshots])
         return Counter(
             self._restore_one(current.get((s.provider, s.id)), s, url) for s in snapshots
         )
 
-    def _restore_one(self, txn: Transaction | None, snapshot: Snapshot, url: str) -> str:
+    def _restore_one(self, txn: Transaction | None, snapshot: Snapshot, url: str) -> RestoreOutcome:
         archived = snapshot.events
         for _ in retry_attempts(MAX_ATTEMPTS, self._sleep):
             if txn is None or txn.archived is None or txn.archived.object != url:
-                return "not_this_snapshot"
+                return RestoreOutcome.NOT_THIS_SNAPSHOT
             known = {e.event_id for e in archived}
             events = (*archived, *(e for e in txn.events if e.event_id not in known))
             if events == txn.events:
-                return "already_restored"
+                return RestoreOutcome.ALREADY_RESTORED
             if self._records.restore_events(txn, events):
-                return "restored"
+                return RestoreOutcome.RESTORED
             txn = self._records.get_many([(txn.provider, txn.id)]).get((txn.provider, txn.id))
-        return "busy"
+        return RestoreOutcome.BUSY

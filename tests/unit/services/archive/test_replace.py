@@ -13,7 +13,7 @@ import pytest
 from chalicelib.domain.events import CanonicalEvent
 from chalicelib.domain.status import Status
 from chalicelib.domain.transaction import ArchivePointer, Transaction, merge_event
-from chalicelib.services.archive.replace import Archived, Outcome, Replacer
+from chalicelib.services.archive.replace import Archived, ReplacementOutcome, Replacer
 from chalicelib.storage.archive.archivable import Replacement
 from chalicelib.storage.archive.parts import line_digest
 
@@ -66,14 +66,14 @@ def test_every_transaction_of_a_part_is_replaced_and_counted_by_its_outcome() ->
     records = Records(changed=frozenset({"pi_3", "pi_7"}))
     with ThreadPoolExecutor(4) as pool:
         outcomes = Replacer(records, lambda txn: b"", pool, in_flight=8).replace_all(part(50), POINTER)
-    assert outcomes == {Outcome.REPLACED: 48, Outcome.CHANGED: 2}
+    assert outcomes == {ReplacementOutcome.REPLACED: 48, ReplacementOutcome.CHANGED: 2}
     assert sorted(records.calls) == sorted(item.id for item in part(50))
 
 
 def test_no_more_than_in_flight_replacements_are_submitted_at_once_however_large_the_part() -> None:
     with CountingPool(4) as pool:
         outcomes = Replacer(Records(), lambda txn: b"", pool, in_flight=8).replace_all(part(300), POINTER)
-    assert outcomes[Outcome.REPLACED] == 300
+    assert outcomes[ReplacementOutcome.REPLACED] == 300
     assert pool.most_outstanding <= 8
 
 
@@ -114,5 +114,5 @@ def test_an_unchanged_snapshot_at_a_newer_version_is_replaced_after_a_jittered_p
     with ThreadPoolExecutor(1) as pool:
         replacer = Replacer(records, lambda txn: b"line", pool, sleep=slept.append)
         outcomes = replacer.replace_all([Archived("stripe", "pi_0", 1, line_digest(b"line"))], POINTER)
-    assert outcomes == {Outcome.REPLACED: 1}
+    assert outcomes == {ReplacementOutcome.REPLACED: 1}
     assert records.versions == [1, 2] and len(slept) == 1
