@@ -27,7 +27,7 @@ from datetime import date
 from chalicelib.backoff import Sleep, retry_attempts
 from chalicelib.domain.analytics import ZERO, DailyFigures, DayBucket, change_delta
 from chalicelib.observability.logs import log
-from chalicelib.storage.analytics import AnalyticsRepository
+from chalicelib.services.ports import DailyFiguresStore
 from chalicelib.storage.errors import PreconditionFailed
 from chalicelib.storage.transaction_stream import StreamBatch
 
@@ -56,7 +56,7 @@ class MarkContended(Exception):
 
 
 class AnalyticsService:
-    def __init__(self, repository: AnalyticsRepository, sleep: Sleep = time.sleep) -> None:
+    def __init__(self, repository: DailyFiguresStore, sleep: Sleep = time.sleep) -> None:
         self._repository = repository
         self._sleep = sleep
 

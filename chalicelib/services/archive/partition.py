@@ -20,8 +20,7 @@ from chalicelib.domain.archive import Manifest, ManifestPart
 from chalicelib.domain.transaction import ArchivePointer, Transaction
 from chalicelib.observability.logs import log
 from chalicelib.services.archive.replace import Archived, ReplacementOutcome, Replacer
-from chalicelib.storage.archive.archivable import ArchivableTransactions
-from chalicelib.storage.archive.bucket import ArchiveBucket
+from chalicelib.services.ports import ArchivableRecords, ArchiveStore
 from chalicelib.storage.archive.parts import (
     PartBuilder, PartLimits, line_digest, part_lines,
 )
@@ -32,7 +31,7 @@ RECOVERY_BATCH = 100
 
 class PartitionArchiver:
     def __init__(
-        self, provider: str, day: date, *, records: ArchivableTransactions, bucket: ArchiveBucket,
+        self, provider: str, day: date, *, records: ArchivableRecords, bucket: ArchiveStore,
         replacer: Replacer, snapshot: Callable[[Transaction], bytes], limits: PartLimits,
         now: datetime, tally: Callable[..., None],
     ) -> None:

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from chalicelib.backoff import Sleep, retry_attempts
 from chalicelib.domain.transaction import ArchivePointer, Transaction
 from chalicelib.observability.logs import log
-from chalicelib.storage.archive.archivable import ArchivableTransactions
+from chalicelib.services.ports import ArchivableRecords
 from chalicelib.storage.archive.parts import line_digest
 
 MAX_ATTEMPTS = 3
@@ -51,7 +51,7 @@ class Archived:
 
 
 class Replacer:
-    def __init__(self, records: ArchivableTransactions, snapshot: Callable[[Transaction], bytes],
+    def __init__(self, records: ArchivableRecords, snapshot: Callable[[Transaction], bytes],
                  pool: Executor, in_flight: int = DEFAULT_IN_FLIGHT, sleep: Sleep = time.sleep) -> None:
         """`in_flight`: replacements submitted to `pool` and not yet finished, at most;
         a couple per worker keeps every worker busy."""

@@ -21,8 +21,7 @@ from chalicelib.backoff import Sleep, retry_attempts
 from chalicelib.domain.transaction import Transaction
 from chalicelib.errors import NotFound
 from chalicelib.observability.logs import log
-from chalicelib.storage.archive.archivable import ArchivableTransactions
-from chalicelib.storage.archive.bucket import ArchiveBucket
+from chalicelib.services.ports import ArchivableRecords, ArchiveStore
 from chalicelib.storage.archive.parts import part_lines
 from chalicelib.storage.archive.snapshots import Snapshot, read_snapshot
 
@@ -55,7 +54,7 @@ class RestoreReport:
 
 
 class ArchiveRestoreService:
-    def __init__(self, records: ArchivableTransactions, bucket: ArchiveBucket,
+    def __init__(self, records: ArchivableRecords, bucket: ArchiveStore,
                  sleep: Sleep = time.sleep) -> None:
         self._records = records
         self._bucket = bucket

@@ -19,9 +19,7 @@ from chalicelib.domain.archive import archive_cutoff, created_day
 from chalicelib.observability.logs import log
 from chalicelib.services.archive.partition import PartitionArchiver
 from chalicelib.services.archive.replace import Replacer
-from chalicelib.storage.archive.archivable import ArchivableTransactions
-from chalicelib.storage.archive.bucket import ArchiveBucket
-from chalicelib.storage.archive.lease import ArchiveLease
+from chalicelib.services.ports import ArchivableRecords, ArchiveStore, RunLease
 from chalicelib.storage.archive.parts import PartLimits
 from chalicelib.storage.archive.snapshots import snapshot_line
 
@@ -69,7 +67,7 @@ class Deadline:
 
 class ArchivalService:
     def __init__(
-        self, records: ArchivableTransactions, bucket: ArchiveBucket, lease: ArchiveLease,
+        self, records: ArchivableRecords, bucket: ArchiveStore, lease: RunLease,
         clock: Callable[[], datetime], after_days: int, limits: PartLimits = PartLimits(),
         margin: timedelta = DEFAULT_MARGIN, replace_workers: int = DEFAULT_REPLACE_WORKERS,
     ) -> None:
