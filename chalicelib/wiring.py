@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from botocore.client import BaseClient
 
     from chalicelib.observability.metrics import MetricsWriter
+    from chalicelib.providers.secrets import WebhookSecrets
     from chalicelib.services.analytics import AnalyticsService
     from chalicelib.services.archive.restore import ArchiveRestoreService
     from chalicelib.services.archive.run import ArchivalService
@@ -81,14 +82,26 @@ def metrics() -> MetricsWriter:
 
 @built_once
 def secrets() -> SigningSecrets:
-    from chalicelib.providers.secrets import WebhookSecrets
     from chalicelib.storage.secrets import SecretsRepository
 
     settings = get_settings()
     return SecretsRepository(
         aws_client("secretsmanager"), settings.webhook_secrets_id,
-        settings.secrets_cache_seconds, time.monotonic, document=WebhookSecrets,
+        settings.secrets_cache_seconds, time.monotonic, parse=_webhook_secrets,
     )
+
+
+def _webhook_secrets(text: str) -> WebhookSecrets:
+    """The providers' document; a `ValueError` that names fields only, never values."""
+    from pydantic import ValidationError
+
+    from chalicelib.providers.secrets import WebhookSecrets
+
+    try:
+        return WebhookSecrets.model_validate_json(text)
+    except ValidationError as exc:
+        fields = ", ".join(".".join(map(str, e["loc"])) for e in exc.errors())
+        raise ValueError(f"webhook secrets document is invalid at: {fields}") from None
 
 
 @built_once
