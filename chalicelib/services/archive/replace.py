@@ -8,10 +8,10 @@ fails, the item is looked at as it is now (returned by the failed write itself):
   replace it at its new version, since the archive holds exactly this state;
 - changed: leave it live; a later run archives the newer state as a second snapshot.
 Replacements of one part run on a small thread pool: they are independent single-item
-writes, and a part of 5,000 takes seconds instead of half a minute. Only a few are handed
-to the pool at a time (`in_flight`): a submitted replacement costs about 2 KB (its future,
-lock and queue entry), so submitting a whole part at once made the job's peak memory grow
-with the part's line count, by about 9 MB at the part cap."""
+writes, each waiting on a round trip, so a pool finishes a part many times sooner than one
+writer. Only a few are handed to the pool at a time (`in_flight`): every submitted
+replacement holds its future, lock and queue entry until it is done, so submitting a
+whole part at once would make the job's peak memory grow with the part's line count."""
 from __future__ import annotations
 
 import enum
