@@ -8,17 +8,18 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from chalicelib.domain.analytics import DailyFigures, DayBucket
-from chalicelib.domain.archive import Manifest
-from chalicelib.domain.status import Status
-from chalicelib.domain.transaction import ArchivePointer, EventRecord, InOrderWrite, Transaction
-from chalicelib.providers.secrets import WebhookSecrets
-from chalicelib.storage.archive.archivable import Candidate, Replacement
-from chalicelib.storage.archive.parts import SealedPart
-from chalicelib.storage.events import StoredEvent
-from chalicelib.storage.transactions import TransactionPage
+if TYPE_CHECKING:  # annotations only: a service importing its ports loads no storage module
+    from chalicelib.domain.analytics import DailyFigures, DayBucket
+    from chalicelib.domain.archive import Manifest
+    from chalicelib.domain.status import Status
+    from chalicelib.domain.transaction import ArchivePointer, EventRecord, InOrderWrite, Transaction
+    from chalicelib.providers.secrets import WebhookSecrets
+    from chalicelib.storage.archive.archivable import Candidate, Replacement
+    from chalicelib.storage.archive.parts import SealedPart
+    from chalicelib.storage.events import StoredEvent
+    from chalicelib.storage.transactions import TransactionPage
 
 
 class SigningSecrets(Protocol):
