@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from botocore.client import BaseClient
 
     from chalicelib.observability.metrics import MetricsWriter
-    from chalicelib.providers.secrets import WebhookSecrets
+    from chalicelib.providers.registry import ProviderRegistry
     from chalicelib.services.analytics import AnalyticsService
     from chalicelib.services.archive.restore import ArchiveRestoreService
     from chalicelib.services.archive.run import ArchivalService
@@ -82,26 +82,21 @@ def metrics() -> MetricsWriter:
 
 @built_once
 def secrets() -> SigningSecrets:
+    from chalicelib.providers.secrets import load_document
     from chalicelib.storage.secrets import SecretsRepository
 
     settings = get_settings()
     return SecretsRepository(
         aws_client("secretsmanager"), settings.webhook_secrets_id,
-        settings.secrets_cache_seconds, time.monotonic, parse=_webhook_secrets,
+        settings.secrets_cache_seconds, time.monotonic, parse=load_document,
     )
 
 
-def _webhook_secrets(text: str) -> WebhookSecrets:
-    """The providers' document; a `ValueError` that names fields only, never values."""
-    from pydantic import ValidationError
+@built_once
+def providers() -> ProviderRegistry:
+    from chalicelib.providers.registry import ProviderRegistry
 
-    from chalicelib.providers.secrets import WebhookSecrets
-
-    try:
-        return WebhookSecrets.model_validate_json(text)
-    except ValidationError as exc:
-        fields = ", ".join(".".join(map(str, e["loc"])) for e in exc.errors())
-        raise ValueError(f"webhook secrets document is invalid at: {fields}") from None
+    return ProviderRegistry(tolerance_seconds=get_settings().signature_tolerance_seconds)
 
 
 @built_once
@@ -129,12 +124,11 @@ def events() -> EventReader:
 @built_once
 def ingest_service() -> IngestService:
     from chalicelib.observability import tracing
-    from chalicelib.providers.registry import get_provider
     from chalicelib.services.ingest import IngestService
 
     settings = get_settings()
     return IngestService(
-        providers=get_provider, secrets=secrets(), ledger=ledger(),
+        providers=providers().get, secrets=secrets(), ledger=ledger(),
         transactions=transactions(), clock=utc_now, max_body_bytes=settings.max_body_bytes,
         retention=timedelta(days=settings.event_retention_days), trace=tracing.subsegment,
     )
@@ -154,10 +148,9 @@ def query_service() -> QueryService:
 
 @built_once
 def replay_service() -> ReplayService:
-    from chalicelib.providers.registry import get_provider
     from chalicelib.services.replay import ReplayService
 
-    return ReplayService(get_provider, events(), transactions(), ledger(), utc_now)
+    return ReplayService(providers().get, events(), transactions(), ledger(), utc_now)
 
 
 @built_once

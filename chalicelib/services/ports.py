@@ -15,7 +15,7 @@ if TYPE_CHECKING:  # annotations only: a service importing its ports loads no st
     from chalicelib.domain.archive import Manifest
     from chalicelib.domain.status import Status
     from chalicelib.domain.transaction import ArchivePointer, EventRecord, InOrderWrite, Transaction
-    from chalicelib.providers.secrets import WebhookSecrets
+    from chalicelib.providers.secrets import SecretsDocument
     from chalicelib.storage.archive.archivable import Candidate, Replacement
     from chalicelib.storage.archive.parts import SealedPart
     from chalicelib.storage.events import StoredEvent
@@ -23,7 +23,7 @@ if TYPE_CHECKING:  # annotations only: a service importing its ports loads no st
 
 
 class SigningSecrets(Protocol):
-    def current(self) -> WebhookSecrets:
+    def current(self) -> SecretsDocument:
         """The providers' signing secrets as of now (cached briefly)."""
 
 
