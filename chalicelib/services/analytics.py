@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from chalicelib.backoff import Sleep, retry_attempts
-from chalicelib.domain.analytics import ZERO, DailyFigures, DayBucket, change_delta, payment_facts
+from chalicelib.domain.analytics import ZERO, DailyFigures, DayBucket, change_delta, counted_transaction
 from chalicelib.services.ports import DailyFiguresStore
 from chalicelib.storage.errors import PreconditionFailed
 from chalicelib.storage.transaction_stream import StreamBatch
@@ -67,7 +67,7 @@ class AnalyticsService:
         them for every consumer); the marks make their retry harmless here."""
         by_bucket: dict[DayBucket, list[_Entry]] = {}
         for change in batch.changes:
-            delta = change_delta(payment_facts(change.before), payment_facts(change.after))
+            delta = change_delta(counted_transaction(change.before), counted_transaction(change.after))
             for bucket, figures in delta.items():
                 by_bucket.setdefault(bucket, []).append(_Entry(change.position, change.sequence, figures))
         failed: list[str] = []
