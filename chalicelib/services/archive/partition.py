@@ -75,11 +75,11 @@ class PartitionArchiver:
         self._manifest = self._manifest.with_part(ManifestPart(key, part.lines, part.sha256))
         self._bucket.put_manifest(self._manifest)
         outcomes = self._replacer.replace_all(self._waiting, self._pointer(key))
-        self._tally(parts=1, bytes=len(part.body), archived=outcomes[ReplacementOutcome.REPLACED],
-                    changed=outcomes[ReplacementOutcome.CHANGED])
+        replaced, changed = outcomes[ReplacementOutcome.REPLACED], outcomes[ReplacementOutcome.CHANGED]
+        self._tally(parts=1, bytes=len(part.body), archived=replaced, changed=changed)
         log("archival.part", provider=self.provider, date=self.day.isoformat(), part=key,
             lines=part.lines, bytes=len(part.body), raw_bytes=part.raw_bytes,
-            archived=outcomes[ReplacementOutcome.REPLACED], changed=outcomes[ReplacementOutcome.CHANGED])
+            archived=replaced, changed=changed)
         self._builder = PartBuilder(self._limits)
         self._waiting = []
 
@@ -103,8 +103,8 @@ class PartitionArchiver:
             if txn is not None and txn.archived is None and line_digest(self._snapshot(txn)) == digest:
                 waiting.append(Archived(self.provider, payment_id, txn.version, digest))
         outcomes = self._replacer.replace_all(waiting, self._pointer(key))
-        self._tally(archived=outcomes[ReplacementOutcome.REPLACED], recovered=outcomes[ReplacementOutcome.REPLACED],
-                    changed=outcomes[ReplacementOutcome.CHANGED])
+        replaced = outcomes[ReplacementOutcome.REPLACED]
+        self._tally(archived=replaced, recovered=replaced, changed=outcomes[ReplacementOutcome.CHANGED])
 
     def _pointer(self, key: str) -> ArchivePointer:
         return ArchivePointer(at=self._now, object=self._bucket.object_url(key))

@@ -63,7 +63,9 @@ class Replacer:
         self._in_flight = in_flight
         self._sleep = sleep
 
-    def replace_all(self, archived: Iterable[Archived], pointer: ArchivePointer) -> Counter[ReplacementOutcome]:
+    def replace_all(
+        self, archived: Iterable[Archived], pointer: ArchivePointer,
+    ) -> Counter[ReplacementOutcome]:
         """All or raise: the first failure stops submitting, cancels what has not started
         and propagates (the run stops; the manifest already lists the part, so a rerun
         finishes it)."""
@@ -105,7 +107,9 @@ class Replacer:
         return ReplacementOutcome.CHANGED
 
 
-def _collect(pending: set[Future[ReplacementOutcome]], outcomes: Counter[ReplacementOutcome]) -> set[Future[ReplacementOutcome]]:
+def _collect(
+    pending: set[Future[ReplacementOutcome]], outcomes: Counter[ReplacementOutcome],
+) -> set[Future[ReplacementOutcome]]:
     """Wait for at least one of `pending` to finish and count what finished; the rest.
     A finished replacement that raised raises here."""
     done, not_done = wait(pending, return_when=FIRST_COMPLETED)
