@@ -39,9 +39,9 @@ from chalice.local import (
     ThreadedHTTPServer,
 )
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+from local.run import API_READY_SIGNAL, REPO_ROOT
+
 BACKLOG = 128
-READY_SIGNAL = signal.SIGUSR1
 NOT_READY_BODY = json.dumps({"error": "unavailable", "message": "the local stack is still starting; retry shortly"})
 
 
@@ -102,7 +102,7 @@ def main(argv: list[str] | None = None) -> None:
     def stop(_signum: int, _frame: FrameType | None) -> None:
         raise SystemExit(0)
 
-    signal.signal(READY_SIGNAL, open_gate)
+    signal.signal(API_READY_SIGNAL, open_gate)
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     if args.ready:

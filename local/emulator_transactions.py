@@ -193,7 +193,8 @@ class IdempotentParameterMismatchException(DynamodbException):
 
 
 def _request_fingerprint(body: dict[str, Any]) -> str:
-    return json.dumps({k: v for k, v in body.items() if k != "ClientRequestToken"}, sort_keys=True)
+    """The request as compared under one token; binary attribute values arrive as bytes."""
+    return json.dumps({k: v for k, v in body.items() if k != "ClientRequestToken"}, sort_keys=True, default=repr)
 
 
 def with_client_request_token(handler_method: Callable[[Any], Any]) -> Callable[[Any], Any]:

@@ -145,8 +145,8 @@ def test_two_operations_on_one_item_are_refused_and_leave_no_trace(aws: AwsStack
 
 def _counter_increment(table: str, token: str, by: str = "1") -> dict[str, Any]:
     return {"ClientRequestToken": token, "TransactItems": [
-        {"Update": {"TableName": table, "Key": {"pk": {"S": "counter"}}, "UpdateExpression": "ADD n :by",
-                    "ExpressionAttributeValues": {":by": {"N": by}}}}]}
+        {"Update": {"TableName": table, "Key": {"pk": {"S": "counter"}}, "UpdateExpression": "ADD n :by SET body_z = :raw",
+                    "ExpressionAttributeValues": {":by": {"N": by}, ":raw": {"B": b"\x00compressed"}}}}]}
 
 
 def test_a_retried_client_request_token_succeeds_without_applying_twice(aws: AwsStack) -> None:
