@@ -13,16 +13,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from chalicelib.domain.events import Outcome, ParsedEvent
-from chalicelib.domain.transaction import in_order_write, merge_event
 from chalicelib.domain.timestamps import format_iso
+from chalicelib.domain.transaction import in_order_write, merge_event
 from chalicelib.errors import InvalidPayload, PayloadTooLarge
 from chalicelib.providers.base import WebhookProvider, WebhookRequest
 from chalicelib.services.conflicts import retry_on_conflict
+from chalicelib.services.ports import Ledger, SigningSecrets, TransactionReader
 from chalicelib.storage.errors import DuplicateEvent, PreconditionFailed
 from chalicelib.storage.events import event_item, seen_item
-from chalicelib.storage.ledger import PaymentLedger
-from chalicelib.storage.secrets import SecretsRepository
-from chalicelib.storage.transactions import TransactionRepository
 
 
 Trace = Callable[..., AbstractContextManager[object]]
@@ -56,9 +54,9 @@ class IngestService:
     def __init__(
         self,
         providers: Callable[[str], WebhookProvider],
-        secrets: SecretsRepository,
-        ledger: PaymentLedger,
-        transactions: TransactionRepository,
+        secrets: SigningSecrets,
+        ledger: Ledger,
+        transactions: TransactionReader,
         clock: Callable[[], datetime],
         max_body_bytes: int,
         retention: timedelta,

@@ -13,12 +13,12 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+from chalicelib.domain.documents import event_record_document
 from chalicelib.domain.timestamps import format_iso, sortable
 from chalicelib.domain.transaction import InOrderWrite
 from chalicelib.storage.codec import to_value
 from chalicelib.storage.transaction_items import (
-    ARCHIVE_SHARD, SOURCE_PREFIX, archive_shard, created_key, encode_value, record_to_item,
-    transaction_pk,
+    ARCHIVE_SHARD, SOURCE_PREFIX, archive_shard, created_key, encode_value, transaction_pk,
 )
 
 _CONSTANTS = {":empty": to_value([]), ":zero": to_value(0), ":one": to_value(1)}
@@ -47,7 +47,7 @@ def in_order_update(table: str, write: InOrderWrite) -> dict[str, Any]:
     plan = _plan(tuple(sets), tuple(write.sources), tuple(write.set_if_absent), roles,
                  write.may_create, write.refunded_at_most is not None)
     values: dict[str, Any] = {
-        **_CONSTANTS, ":record": {"L": [to_value(record_to_item(write.record))]},
+        **_CONSTANTS, ":record": {"L": [to_value(event_record_document(write.record))]},
         _KEY: {"S": key}, _AT: {"S": format_iso(at)},
     }
     for token, attribute in plan.set_values:

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from local.contract_gateway import build_server
+from local.api_server import build_server
 
 
 @pytest.mark.parametrize("path, field", [("/transactions/stripe/", "id"), ("/events/stripe/", "event_id"),
@@ -25,7 +25,8 @@ def test_a_path_with_an_empty_id_is_invalid_request(client, path: str, field: st
 
 @pytest.fixture(scope="module")
 def local_server() -> Iterator[str]:
-    """The local API server on a port of its own, in this process (no storage is touched).
+    """The local API server of `make run` on a port of its own, in this process (no storage
+    is touched).
 
     Building it does what `chalice local` does to its own process: the stage's variables
     go into os.environ and the app object becomes a local one. Both are put back after,
@@ -33,7 +34,9 @@ def local_server() -> Iterator[str]:
     import app as app_module
 
     environ, app_class = dict(os.environ), app_module.app.__class__
-    server = build_server("local", "127.0.0.1", 0)
+    ready = threading.Event()
+    ready.set()
+    server = build_server("local", "127.0.0.1", 0, ready)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
