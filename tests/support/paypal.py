@@ -107,9 +107,11 @@ def authority() -> TestAuthority:
 # --- the certificate host ----------------------------------------------------------------
 
 class CertificateHost(ThreadingHTTPServer):
-    """Serves `CERT-<name>` as the chain of that name in `CERTIFICATES`; `CERT-status-<code>`
-    answers that status; `CERT-slow` serves the valid chain after 2 s; anything else is 404. `requests`
-    lists the paths asked for, in order."""
+    """Serves `CERT-<name>` (any query string aside) as the chain of that name in
+    `CERTIFICATES`; `CERT-status-<code>` answers that status (a 3xx redirecting to the valid
+    chain); `CERT-slow` serves the valid chain after 2 s; `CERT-flaky` answers 503 the first
+    time each URL is asked for, then the valid chain; anything else is 404. `requests` lists
+    the paths asked for, in order."""
 
     daemon_threads = True
 
@@ -130,20 +132,26 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:  # noqa: N802 (http.server's name)
         self.server.requests.append(self.path)
-        name = self.path.rsplit("/CERT-", 1)[-1]
+        name = self.path.split("?", 1)[0].rsplit("/CERT-", 1)[-1]
         if name == "slow":
             time.sleep(2)
             name = "valid"
-        body, status = authority().chains.get(name), 200
+        if name == "flaky":
+            name = "status-503" if self.server.requests.count(self.path) == 1 else "valid"
+        body, status, headers = authority().chains.get(name), 200, {"Content-Type": "application/x-pem-file"}
         if name.startswith("status-"):
             body, status = b"unavailable", int(name.removeprefix("status-"))
+            headers = {"Content-Type": "text/plain", "Location": self.server.url("valid")}
         if body is None:
             body, status = b"no such certificate", 404
         self.send_response(status)
-        self.send_header("Content-Type", "application/x-pem-file")
-        self.send_header("Content-Length", str(len(body)))
+        for header, value in {**headers, "Content-Length": str(len(body))}.items():
+            self.send_header(header, value)
         self.end_headers()
-        self.wfile.write(body)
+        try:
+            self.wfile.write(body)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the client gave up waiting (the slow certificate)
 
     def log_message(self, format: str, *args: object) -> None:  # quiet
         pass

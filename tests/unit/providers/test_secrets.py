@@ -38,7 +38,7 @@ def test_the_document_never_prints_its_secrets():
 
 
 def test_at_run_time_a_section_no_provider_reads_is_ignored():
-    document = load_document(json.dumps({"paypal": {"webhook_ids": ["x"]}, "stripe": {"later": 1}}))
+    document = load_document(json.dumps({"worldpay": {"merchant_codes": ["x"]}, "stripe": {"later": 1}}))
     assert document == WebhookSecrets()
 
 
@@ -63,7 +63,7 @@ def test_an_operators_file_naming_what_no_provider_reads_is_refused(document, na
     with pytest.raises(InvalidSecretsDocument) as caught:
         validate_document(json.dumps(document))
     assert named in str(caught.value)
-    assert "adyen, generic, square, stripe" in str(caught.value)
+    assert "adyen, generic, paypal, square, stripe" in str(caught.value)
     assert SECRET not in str(caught.value)
 
 
