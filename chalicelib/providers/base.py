@@ -69,3 +69,8 @@ class ProviderRegistration:
     name: str
     build: Callable[[int], WebhookProvider]
     secrets: type[SecretsSection]
+
+    def __post_init__(self) -> None:
+        # A path segment, a JSON key and an attribute of the secrets document all at once.
+        if not (self.name.isascii() and self.name.isalnum() and self.name.islower() and self.name[0].isalpha()):
+            raise ValueError(f"provider name {self.name!r}: must be lower-case letters and digits")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, cast
 
 from pydantic import BaseModel, ConfigDict, ValidationError, create_model
 
@@ -28,9 +28,7 @@ class SecretsDocument(BaseModel):
     model_config = ConfigDict(frozen=True, extra="ignore")
 
     def section(self, provider: str) -> SecretsSection:
-        section = getattr(self, provider)
-        assert isinstance(section, SecretsSection)
-        return section
+        return cast(SecretsSection, getattr(self, provider))
 
     def __repr__(self) -> str:  # never print secret values, even by accident
         return "WebhookSecrets(<redacted>)"
@@ -38,7 +36,7 @@ class SecretsDocument(BaseModel):
     __str__ = __repr__
 
 
-WebhookSecrets: type[SecretsDocument] = create_model(  # type: ignore[call-overload]
+WebhookSecrets: type[SecretsDocument] = create_model(
     "WebhookSecrets",
     __base__=SecretsDocument,
     **{r.name: (r.secrets, r.secrets()) for r in registrations()},

@@ -20,7 +20,7 @@ import base64
 import binascii
 import zlib
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from pydantic import Field, field_validator
 
@@ -84,8 +84,7 @@ class PayPalProvider:
         self._certificates = certificates_source or certificates.CertificateSource()
 
     def verify(self, request: WebhookRequest, secrets: WebhookSecrets, now: datetime) -> None:
-        section = secrets.section(self.name)
-        assert isinstance(section, PayPalSecrets)
+        section = cast(PayPalSecrets, secrets.section(self.name))
         transmission_id = _header(request, "paypal-transmission-id")
         transmission_time = _header(request, "paypal-transmission-time")
         signed_at = _transmission_time(transmission_time)
