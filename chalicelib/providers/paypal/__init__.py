@@ -26,9 +26,9 @@ from pydantic import Field, field_validator
 
 from chalicelib.domain.events import CanonicalEvent, ParsedEvent
 from chalicelib.domain.timestamps import InvalidTimestamp, parse_iso
-from chalicelib.errors import InvalidPayload, SignatureError
+from chalicelib.errors import SignatureError
 from chalicelib.providers.base import ProviderRegistration, SecretsSection, WebhookRequest
-from chalicelib.providers.payload import Fields, load_object
+from chalicelib.providers.payload import one_event, stored_event
 from chalicelib.providers.paypal import certificates
 from chalicelib.providers.paypal.events import PROVIDER_NAME, canonical_event
 from chalicelib.providers.signatures import DEFAULT_TOLERANCE_SECONDS, check_tolerance
@@ -99,7 +99,8 @@ class PayPalProvider:
         key = certificates.signer_key(self._certificates.chain(cert_url), section.ca_pem, now)
         crc = zlib.crc32(request.raw_body)
         signed = [f"{transmission_id}|{transmission_time}|{webhook_id}|{crc}".encode() for webhook_id in webhook_ids]
-        if not any([certificates.verify_rsa_sha256(key, signature, message) for message in signed]):
+        matches = [certificates.verify_rsa_sha256(key, signature, message) for message in signed]  # all, always
+        if not any(matches):
             raise SignatureError(
                 "PAYPAL-TRANSMISSION-SIG does not match the body for a configured webhook id"
             )
@@ -107,14 +108,10 @@ class PayPalProvider:
                         header="PAYPAL-TRANSMISSION-TIME")
 
     def parse(self, request: WebhookRequest) -> list[ParsedEvent]:
-        event = canonical_event(Fields(load_object(request.raw_body), ""))
-        return [ParsedEvent(event=event, raw=request.raw_body)]
+        return one_event(request.raw_body, canonical_event)
 
     def parse_stored(self, raw: bytes, event_id: str) -> CanonicalEvent:
-        event = canonical_event(Fields(load_object(raw), ""))
-        if event.event_id != event_id:
-            raise InvalidPayload(f"id: stored event {event_id!r} holds event {event.event_id!r}")
-        return event
+        return stored_event(raw, event_id, canonical_event, "id")
 
 
 PROVIDER = ProviderRegistration(name=PayPalProvider.name, build=PayPalProvider, secrets=PayPalSecrets)
