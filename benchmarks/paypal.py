@@ -104,9 +104,10 @@ def cold_start(runs: int) -> bool:
         print(f"  {label:<40} {median[label] * 1000:7.1f} ms  ({min(series) * 1000:.1f}-{max(series) * 1000:.1f})"
               f"  {median[label] / median[FLOOR]:5.3f}  {'yes' if imported[label] else 'no'}")
     ratio = median[APP] / median[FLOOR]
-    ok = ratio <= TARGET_RATIO and not any(imported[label] for label in (APP, WEBHOOK))
-    print(f"  ratio app/floor {ratio:.3f}, target <= {TARGET_RATIO}; cryptography imported only on the PayPal route:"
-          f" {'ok' if ok else 'NO'}")
+    lazy = not any(imported[label] for label in (APP, WEBHOOK))
+    print(f"  ratio app/floor {ratio:.3f}: {'ok' if ratio <= TARGET_RATIO else 'OVER TARGET'} (target <= {TARGET_RATIO});"
+          f" cryptography imported by the other routes: {'no (ok)' if lazy else 'YES'}")
+    ok = ratio <= TARGET_RATIO and lazy
     print(f"  PayPal's modules in every webhook's first request: +{statistics.median(paypal_modules) * 1000:.1f} ms"
           f"; cryptography on the PayPal route's first request: +{statistics.median(paypal_cryptography) * 1000:.1f} ms"
           " (each timed alone)")
