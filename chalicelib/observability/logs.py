@@ -1,30 +1,30 @@
 """JSON log lines, one per line, with a correlation id.
 
-Only fields passed explicitly are written: a raw body, a header value or a secret never
-reaches a log line because nothing here is given one. Fields bound with `correlated` (the
-API Gateway request id, the Lambda request id, the X-Ray trace id) are added to every
-line written inside that block, so one request's lines can be found together."""
+Every line this service writes is a record of the app's logger formatted by `JsonFormatter`,
+EMF metric lines included (see `observability.metrics`). Only fields passed explicitly are
+written: a raw body, a header value or a secret never reaches a log line because nothing
+here is given one. Fields bound with `correlated` (the API Gateway request id, the Lambda
+request id, the X-Ray trace id) are added to every line written inside that block, so one
+request's lines can be found together."""
 from __future__ import annotations
 
 import json
 import logging
 import sys
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import datetime, timezone
-from typing import Any, TextIO
+from typing import Any
 
 _LOGGER = logging.getLogger("payment_webhooks")
-# Built once: `json.dumps` with any option builds a new encoder for every call.
-_COMPACT = json.JSONEncoder(separators=(",", ":"), default=str)
 _BOUND: ContextVar[dict[str, Any]] = ContextVar("payment_webhooks_log_fields", default={})
 
 
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         line: dict[str, Any] = {
-            "time": _utc_text(datetime.fromtimestamp(record.created, tz=timezone.utc)),
+            "time": datetime.fromtimestamp(record.created, tz=timezone.utc).isoformat().replace("+00:00", "Z"),
             "level": record.levelname.lower(),
             "message": record.getMessage(),
         }
@@ -43,35 +43,18 @@ def configure(level: str = "INFO") -> logging.Logger:
         _LOGGER.addHandler(handler)
         _LOGGER.propagate = False
     _LOGGER.setLevel(level)
-    # JsonFormatter writes none of these record fields, nor the caller's file and line;
-    # collecting them costs every line (the logging HOWTO's "Optimization" section).
-    logging.logThreads = logging.logProcesses = logging.logMultiprocessing = False
-    logging._srcfile = None  # type: ignore[attr-defined]
     # chalice local turns on INFO for every logger; botocore then logs each client it builds.
     logging.getLogger("botocore").setLevel(logging.WARNING)
     return _LOGGER
 
 
-def log(message: str, level: int = logging.INFO, **fields: Any) -> None:
-    _LOGGER.log(level, message, extra={"fields": fields})
-
-
-def write_document(document: Mapping[str, Any], stream: TextIO | None = None) -> None:
-    """Write `document`, after the time and the bound correlation fields, as one line on
-    `stream` (stdout when None, looked up at each call).
-
-    Straight to the stream, not through `logging`: a document carrying EMF metrics must be
-    written whatever the log level (or the metrics vanish with it), and a webhook writes
-    one, where the logging machinery would cost more than the JSON itself."""
-    line = _COMPACT.encode({"time": _utc_text(datetime.now(timezone.utc)), **_BOUND.get(), **document})
-    out = sys.stdout if stream is None else stream
-    out.write(line + "\n")
-    out.flush()
-
-
-def _utc_text(moment: datetime) -> str:
-    """A line's `time`: ISO-8601 in UTC with `Z`, to the microsecond."""
-    return moment.isoformat().replace("+00:00", "Z")
+def log(message: str, level: int = logging.INFO, *, whatever_the_level: bool = False,
+        **fields: Any) -> None:
+    """One line with `fields`. `whatever_the_level`: written even below the logger's level,
+    as a line carrying EMF metrics must be (or the metrics vanish with it)."""
+    if whatever_the_level or _LOGGER.isEnabledFor(level):
+        _LOGGER.handle(_LOGGER.makeRecord(
+            _LOGGER.name, level, "", 0, message, (), None, extra={"fields": fields}))
 
 
 @contextmanager
