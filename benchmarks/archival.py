@@ -48,10 +48,10 @@ from botocore.config import Config  # noqa: E402
 from chalicelib.domain.events import CanonicalEvent, PaymentFacts  # noqa: E402
 from chalicelib.domain.status import Status  # noqa: E402
 from chalicelib.domain.transaction import Transaction, merge_event  # noqa: E402
-from chalicelib.services.archival import ArchivalService  # noqa: E402
-from chalicelib.storage.archivable import ArchivableTransactions  # noqa: E402
-from chalicelib.storage.archive_bucket import ArchiveBucket  # noqa: E402
-from chalicelib.storage.archive_lease import ArchiveLease  # noqa: E402
+from chalicelib.services.archive.run import ArchivalService  # noqa: E402
+from chalicelib.storage.archive.archivable import ArchivableTransactions  # noqa: E402
+from chalicelib.storage.archive.bucket import ArchiveBucket  # noqa: E402
+from chalicelib.storage.archive.lease import ArchiveLease  # noqa: E402
 from chalicelib.storage.codec import to_attributes  # noqa: E402
 from chalicelib.storage.transaction_items import to_item  # noqa: E402
 from local import provision  # noqa: E402

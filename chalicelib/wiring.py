@@ -121,22 +121,22 @@ def analytics_service() -> Any:
 
 @lru_cache(maxsize=1)
 def archivable() -> Any:
-    from chalicelib.storage.archivable import ArchivableTransactions
+    from chalicelib.storage.archive.archivable import ArchivableTransactions
 
     return ArchivableTransactions(aws_client("dynamodb"), get_settings().transactions_table)
 
 
 @lru_cache(maxsize=1)
 def archive_bucket() -> Any:
-    from chalicelib.storage.archive_bucket import ArchiveBucket
+    from chalicelib.storage.archive.bucket import ArchiveBucket
 
     return ArchiveBucket(aws_client("s3"), get_settings().archive_bucket)
 
 
 @lru_cache(maxsize=1)
 def archival_service() -> Any:
-    from chalicelib.services.archival import ArchivalService
-    from chalicelib.storage.archive_lease import ArchiveLease
+    from chalicelib.services.archive.run import ArchivalService
+    from chalicelib.storage.archive.lease import ArchiveLease
 
     settings = get_settings()
     return ArchivalService(
@@ -147,7 +147,7 @@ def archival_service() -> Any:
 
 @lru_cache(maxsize=1)
 def archive_restore_service() -> Any:
-    from chalicelib.services.archive_restore import ArchiveRestoreService
+    from chalicelib.services.archive.restore import ArchiveRestoreService
 
     return ArchiveRestoreService(archivable(), archive_bucket())
 

@@ -6,7 +6,7 @@ Never deployed.
 
 `run` calls the app's own scheduled handler (`archive_transactions`) exactly as Lambda
 would, with a 15-minute context. `restore` puts an archived partition's events back onto
-its archived records for an audit (see chalicelib/services/archive_restore.py). Both find
+its archived records for an audit (see chalicelib/services/archive/restore.py). Both find
 the emulator at http://127.0.0.1:${EMULATOR_PORT:-4566} and the resource names in its
 CloudFormation stack.
 """

@@ -9,8 +9,8 @@ import pytest
 from chalicelib.domain.events import CanonicalEvent, PaymentFacts
 from chalicelib.domain.status import Status
 from chalicelib.domain.transaction import merge_event
-from chalicelib.storage.archive_bucket import ArchiveIntegrityError
-from chalicelib.storage.archive_lease import ArchiveLease
+from chalicelib.storage.archive.bucket import ArchiveIntegrityError
+from chalicelib.storage.archive.lease import ArchiveLease
 from tests.support.archival import (
     NOW, CallLog, Crash, archival, archive_contents, assert_archived_exactly_once,
     is_replacement, plenty, seed,

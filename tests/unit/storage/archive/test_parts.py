@@ -6,7 +6,7 @@ import hashlib
 
 import pytest
 
-from chalicelib.storage.archive_parts import (
+from chalicelib.storage.archive.parts import (
     PartBuilder, PartLimits, encode_line, line_digest, part_lines, split_into_parts,
 )
 

@@ -23,8 +23,8 @@ from dataclasses import dataclass
 
 from chalicelib.domain.transaction import ArchivePointer, Transaction
 from chalicelib.observability.logs import log
-from chalicelib.storage.archivable import ArchivableTransactions
-from chalicelib.storage.archive_parts import line_digest
+from chalicelib.storage.archive.archivable import ArchivableTransactions
+from chalicelib.storage.archive.parts import line_digest
 
 MAX_ATTEMPTS = 3
 DEFAULT_IN_FLIGHT = 16

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from chalicelib.services.archival import Deadline
+from chalicelib.services.archive.run import Deadline
 
 
 def test_work_stops_once_the_remaining_time_is_within_the_margin() -> None:

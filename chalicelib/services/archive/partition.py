@@ -20,10 +20,10 @@ from datetime import date, datetime
 from chalicelib.domain.archive import Manifest, ManifestPart
 from chalicelib.domain.transaction import ArchivePointer, Transaction
 from chalicelib.observability.logs import log
-from chalicelib.services.archive_replace import Archived, Outcome, Replacer
-from chalicelib.storage.archivable import ArchivableTransactions
-from chalicelib.storage.archive_bucket import ArchiveBucket
-from chalicelib.storage.archive_parts import (
+from chalicelib.services.archive.replace import Archived, Outcome, Replacer
+from chalicelib.storage.archive.archivable import ArchivableTransactions
+from chalicelib.storage.archive.bucket import ArchiveBucket
+from chalicelib.storage.archive.parts import (
     PartBuilder, PartLimits, line_digest, part_lines,
 )
 

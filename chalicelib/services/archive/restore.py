@@ -20,9 +20,9 @@ from chalicelib.domain.timestamps import parse_iso
 from chalicelib.domain.transaction import EventRecord, Transaction
 from chalicelib.errors import NotFound
 from chalicelib.observability.logs import log
-from chalicelib.storage.archivable import ArchivableTransactions
-from chalicelib.storage.archive_bucket import ArchiveBucket
-from chalicelib.storage.archive_parts import part_lines
+from chalicelib.storage.archive.archivable import ArchivableTransactions
+from chalicelib.storage.archive.bucket import ArchiveBucket
+from chalicelib.storage.archive.parts import part_lines
 
 BATCH = 100
 MAX_ATTEMPTS = 3

@@ -14,7 +14,7 @@ from typing import Any
 from botocore.exceptions import ClientError, FlexibleChecksumError
 
 from chalicelib.domain.archive import Manifest
-from chalicelib.storage.archive_parts import SealedPart
+from chalicelib.storage.archive.parts import SealedPart
 from chalicelib.storage.errors import is_code
 
 MAX_PARTS = 100_000  # part-<nnnnn>

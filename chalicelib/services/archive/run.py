@@ -19,12 +19,12 @@ from chalicelib.api.views import transaction as transaction_view
 from chalicelib.domain.archive import archive_cutoff, created_day
 from chalicelib.domain.transaction import Transaction
 from chalicelib.observability.logs import log
-from chalicelib.services.archive_partition import PartitionArchiver
-from chalicelib.services.archive_replace import Replacer
-from chalicelib.storage.archivable import ArchivableTransactions
-from chalicelib.storage.archive_bucket import ArchiveBucket
-from chalicelib.storage.archive_lease import ArchiveLease
-from chalicelib.storage.archive_parts import PartLimits, encode_line
+from chalicelib.services.archive.partition import PartitionArchiver
+from chalicelib.services.archive.replace import Replacer
+from chalicelib.storage.archive.archivable import ArchivableTransactions
+from chalicelib.storage.archive.bucket import ArchiveBucket
+from chalicelib.storage.archive.lease import ArchiveLease
+from chalicelib.storage.archive.parts import PartLimits, encode_line
 
 DEFAULT_MARGIN = timedelta(seconds=60)
 DEFAULT_REPLACE_WORKERS = 8

@@ -6,7 +6,7 @@ from datetime import date
 import pytest
 
 from chalicelib.domain.archive import Manifest
-from chalicelib.storage.archive_bucket import ArchiveBucket, ArchiveIntegrityError
+from chalicelib.storage.archive.bucket import ArchiveBucket, ArchiveIntegrityError
 
 DAY = date(2026, 1, 1)
 

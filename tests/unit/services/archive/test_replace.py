@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 
 from chalicelib.domain.transaction import ArchivePointer
-from chalicelib.services.archive_replace import Archived, Outcome, Replacer
-from chalicelib.storage.archivable import Replacement
+from chalicelib.services.archive.replace import Archived, Outcome, Replacer
+from chalicelib.storage.archive.archivable import Replacement
 
 POINTER = ArchivePointer(at=datetime(2026, 11, 23, tzinfo=timezone.utc), object="s3://archive/part-00000.jsonl.gz")
 
