@@ -318,8 +318,8 @@ def main() -> None:
 
     wiring.reset()  # outside mock_aws: nothing but the stubs answers
     import app as app_module
-    with open(os.devnull, "w") as devnull:
-        for handler in logging.getLogger("payment_webhooks").handlers:  # still formatted and written
+    with open(os.devnull, "w") as devnull, contextlib.redirect_stdout(devnull):
+        for handler in logging.getLogger("payment_webhooks").handlers:  # lines still made and written
             handler.setStream(devnull)  # type: ignore[attr-defined]
         figures = cpu_ratio(wiring, app_module)
     print("Handler CPU per webhook vs the floor, DynamoDB stubbed to answer at once "

@@ -1,7 +1,8 @@
 """JSON log lines, one per line, with a correlation id.
 
-Every line this service writes is a record of the app's logger formatted by `JsonFormatter`,
-EMF metric lines included (see `observability.metrics`). Only fields passed explicitly are
+Every line is made by `json_line` and this service writes its own, EMF metric lines included
+(see `observability.metrics`), with `log`; `JsonFormatter` gives records that other code
+sends through `logging` (Chalice's own error reports) the same shape. Only fields passed explicitly are
 written: a raw body, a header value or a secret never reaches a log line because nothing
 here is given one. Fields bound with `correlated` (the API Gateway request id, the Lambda
 request id, the X-Ray trace id) are added to every line written inside that block, so one
@@ -11,7 +12,8 @@ from __future__ import annotations
 import json
 import logging
 import sys
-from collections.abc import Iterator
+import time
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import datetime, timezone
@@ -21,18 +23,24 @@ _LOGGER = logging.getLogger("payment_webhooks")
 _BOUND: ContextVar[dict[str, Any]] = ContextVar("payment_webhooks_log_fields", default={})
 
 
+def json_line(level: int, message: str, fields: Mapping[str, Any], created: float) -> str:
+    """The time (UTC, ISO-8601 with `Z`), level, message, the bound fields, then `fields`."""
+    line: dict[str, Any] = {
+        "time": datetime.fromtimestamp(created, tz=timezone.utc).isoformat().replace("+00:00", "Z"),
+        "level": logging.getLevelName(level).lower(),
+        "message": message,
+    }
+    line.update(_BOUND.get())
+    line.update(fields)
+    return json.dumps(line, default=str)
+
+
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
-        line: dict[str, Any] = {
-            "time": datetime.fromtimestamp(record.created, tz=timezone.utc).isoformat().replace("+00:00", "Z"),
-            "level": record.levelname.lower(),
-            "message": record.getMessage(),
-        }
-        line.update(_BOUND.get())
-        line.update(getattr(record, "fields", {}))
+        fields = dict(getattr(record, "fields", {}))
         if record.exc_info:
-            line["exception"] = self.formatException(record.exc_info)
-        return json.dumps(line, default=str)
+            fields["exception"] = self.formatException(record.exc_info)
+        return json_line(record.levelno, record.getMessage(), fields, record.created)
 
 
 def configure(level: str = "INFO") -> logging.Logger:
@@ -50,11 +58,16 @@ def configure(level: str = "INFO") -> logging.Logger:
 
 def log(message: str, level: int = logging.INFO, *, whatever_the_level: bool = False,
         **fields: Any) -> None:
-    """One line with `fields`. `whatever_the_level`: written even below the logger's level,
-    as a line carrying EMF metrics must be (or the metrics vanish with it)."""
+    """One line with `fields` on stdout (looked up at each call), if the app logger's level
+    lets `level` through; `whatever_the_level`: always, as a line carrying EMF metrics must
+    be (or the metrics vanish with it).
+
+    Written directly rather than as a `logging` record: in the webhook handler the record
+    machinery costs several times the line itself (benchmarks/ingest.py measures the
+    handler), and a webhook writes a line for every event."""
     if whatever_the_level or _LOGGER.isEnabledFor(level):
-        _LOGGER.handle(_LOGGER.makeRecord(
-            _LOGGER.name, level, "", 0, message, (), None, extra={"fields": fields}))
+        sys.stdout.write(json_line(level, message, fields, time.time()) + "\n")
+        sys.stdout.flush()
 
 
 @contextmanager

@@ -2,9 +2,10 @@
 
 Why EMF: a metric is one JSON log line that CloudWatch Logs turns into metrics
 asynchronously, so the hot path makes no PutMetricData call (no latency, no extra IAM
-permission, no failure mode). A metric line is an ordinary line of the app's logger (so
-it carries the request's correlation ids as searchable properties) that is written
-whatever the log level, so no level can silence a metric; locally it is just a log line.
+permission, no failure mode). A metric line is an ordinary log line on stdout, as the EMF
+spec asks of a Lambda function (so it carries the request's correlation ids as searchable
+properties), written whatever the log level, so no level can silence a metric; locally it
+is just a log line.
 
 Spec: https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch_Embedded_Metric_Format_Specification.html
 """

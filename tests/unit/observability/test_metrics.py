@@ -1,42 +1,37 @@
 """EMF lines: what CloudWatch needs to turn a log line into metrics, and what a webhook reports."""
 from __future__ import annotations
 
-import io
 import json
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable
 
 import pytest
 
 from chalicelib.domain.events import Outcome
 from chalicelib.errors import SignatureError, StorageUnavailable, UnknownProvider
-from chalicelib.observability.logs import JsonFormatter, correlated
+from chalicelib.observability.logs import correlated
 from chalicelib.observability.metrics import Directive, Metric, MetricsWriter, emf_document
 from chalicelib.observability.webhooks import observe_webhook
 from chalicelib.services.ingest import EventReceipt, Receipt
 
 
 @pytest.fixture
-def log_lines() -> Iterator[io.StringIO]:
-    """What the app's logger writes during the test, however it was configured before."""
-    stream = io.StringIO()
-    handler = logging.StreamHandler(stream)
-    handler.setFormatter(JsonFormatter())
-    logger = logging.getLogger("payment_webhooks")
-    level, propagate = logger.level, logger.propagate
-    logger.addHandler(handler)
-    logger.setLevel(logging.INFO)
-    logger.propagate = False
-    try:
-        yield stream
-    finally:
-        logger.removeHandler(handler)
-        logger.setLevel(level)
-        logger.propagate = propagate
+def log_lines(capsys) -> Callable[[], list[dict]]:
+    """Reads every line written on stdout during the test so far."""
+    seen: list[dict] = []
+
+    def read() -> list[dict]:
+        seen.extend(json.loads(line) for line in capsys.readouterr().out.splitlines())
+        return list(seen)
+    return read
 
 
-def emf(stream: io.StringIO) -> list[dict]:
-    return [doc for doc in map(json.loads, stream.getvalue().splitlines()) if "_aws" in doc]
+def lines(read: Callable[[], list[dict]]) -> list[dict]:
+    return read()
+
+
+def emf(read: Callable[[], list[dict]]) -> list[dict]:
+    return [doc for doc in read() if "_aws" in doc]
 
 
 def test_an_emf_document_declares_its_metrics_and_carries_their_values() -> None:
@@ -59,10 +54,6 @@ def test_a_dimension_set_naming_an_undefined_dimension_is_a_bug() -> None:
 def test_a_declared_metric_without_a_value_is_a_bug() -> None:
     with pytest.raises(ValueError):
         emf_document({"Stage": "prod"}, [Directive((Metric("Webhooks"),), (("Stage",),))], {})
-
-
-def lines(stream: io.StringIO) -> list[dict]:
-    return [json.loads(line) for line in stream.getvalue().splitlines()]
 
 
 def test_a_stored_webhook_is_one_line_that_is_both_its_log_line_and_its_metrics(log_lines) -> None:
@@ -119,9 +110,14 @@ def test_an_unexpected_failure_is_counted_as_an_internal_error(log_lines) -> Non
     assert "boom" not in json.dumps(line)
 
 
-def test_metric_lines_are_written_whatever_the_log_level(log_lines) -> None:
-    logging.getLogger("payment_webhooks").setLevel(logging.CRITICAL)
-    with observe_webhook("stripe", MetricsWriter("prod")) as observed:
-        observed.record(Receipt("stripe", [EventReceipt("evt_1", "stripe/pi_1", Outcome.APPLIED)], None))
+def test_metric_lines_go_to_stdout_whatever_the_log_level(log_lines) -> None:
+    logger = logging.getLogger("payment_webhooks")
+    level = logger.level
+    logger.setLevel(logging.CRITICAL)
+    try:
+        with observe_webhook("stripe", MetricsWriter("prod")) as observed:
+            observed.record(Receipt("stripe", [EventReceipt("evt_1", "stripe/pi_1", Outcome.APPLIED)], None))
+    finally:
+        logger.setLevel(level)
     (line,) = lines(log_lines)
     assert (line["event_id"], line["Webhooks"], line["level"]) == ("evt_1", 1, "info")
