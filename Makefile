@@ -1,4 +1,4 @@
-# payment-webhooks developer entry points (api-contract section 6; README "Deploying to AWS").
+# payment-webhooks developer entry points (docs/api.md section 6; docs/deploy.md).
 #   make run                 the whole service locally: API on $PORT (8000), emulator on $EMULATOR_PORT (4566)
 #   make test                the whole test suite (what CI runs), including cfn-lint of infra/ and of
 #                            the prod package, and the least-privilege proof

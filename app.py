@@ -18,7 +18,7 @@ from chalicelib.settings import Settings
 analytics = LazyModule("chalicelib.api.analytics")
 params = LazyModule("chalicelib.api.params")
 views = LazyModule("chalicelib.api.views")
-transaction_stream = LazyModule("chalicelib.storage.transaction_stream")
+stream_consumers = LazyModule("chalicelib.api.stream_consumers")
 
 app = Chalice(app_name="payment-webhooks")
 app.log = configure()
@@ -91,10 +91,9 @@ def daily_analytics() -> dict[str, Any]:
 @app.on_dynamodb_record(stream_arn=Settings.from_environment().transactions_stream_arn,
                         batch_size=100, starting_position="TRIM_HORIZON")
 def update_daily_analytics(event: Any) -> dict[str, Any]:
-    """The transactions stream, applied to the daily figures exactly once (see
-    chalicelib/services/analytics.py); failed records go back to Lambda by sequence number."""
-    batch = transaction_stream.read_batch(event.to_dict())
-    return analytics.stream_response(wiring.analytics_service().apply(batch), batch.windowed)
+    """Transaction changes applied to the daily figures exactly once; failed records go
+    back to Lambda by sequence number. One stream consumer (chalicelib/api/stream_consumers.py)."""
+    return stream_consumers.deliver("update_daily_analytics", event.to_dict())
 
 
 @app.schedule(Cron(0, 2, "*", "*", "?", "*"))

@@ -37,7 +37,7 @@ def isolate_environment() -> None:
     os.environ.update({
         "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "testing",
         "AWS_DEFAULT_REGION": "us-east-1", "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",
-        "STAGE": "bench", "ANALYTICS_TABLE": TABLE, "TRANSACTIONS_STREAM_ARN": STREAM_ARN,
+        "STAGE": "local", "ANALYTICS_TABLE": TABLE, "TRANSACTIONS_STREAM_ARN": STREAM_ARN,
     })
 
 
@@ -51,18 +51,24 @@ def create_table(client: Any) -> None:
 def batch_event(first_sequence: int, buckets: int) -> dict[str, Any]:
     """100 new transactions spread round-robin over `buckets` (day, provider, currency)
     buckets: new payments, the commonest change, each a whole contribution."""
-    from chalicelib.storage.codec import to_attributes
+    from datetime import datetime, timezone
 
+    from chalicelib.domain.status import Status
+    from chalicelib.domain.transaction import MergeState, Transaction
+    from chalicelib.storage.codec import to_attributes
+    from chalicelib.storage.transaction_items import to_item
+
+    updated = datetime(2026, 1, 1, 10, tzinfo=timezone.utc)
     records = []
     for n in range(BATCH):
         seq = first_sequence + n
         day = 1 + n % buckets
-        item = {
-            "pk": f"stripe#pi_{seq}", "provider": "stripe", "id": f"pi_{seq}", "status": "succeeded",
-            "amount": 1000 + n, "currency": "USD", "amount_refunded": 0,
-            "created_at": f"2025-{1 + (day - 1) // 28:02d}-{1 + (day - 1) % 28:02d}T10:00:00Z",
-            "updated_at": "2026-01-01T10:00:00Z", "version": 1,
-        }
+        created = datetime(2025, 1 + (day - 1) // 28, 1 + (day - 1) % 28, 10, tzinfo=timezone.utc)
+        item = to_item(Transaction(
+            provider="stripe", id=f"pi_{seq}", status=Status.SUCCEEDED, amount=1000 + n, currency="USD",
+            created_at=created, updated_at=updated, last_event_at=updated, version=1,
+            merge=MergeState(frontier=f"f{seq}", frontier_status=Status.SUCCEEDED, first_event_at=created),
+        ))
         records.append({
             "eventID": f"{seq:032x}", "eventName": "INSERT", "eventVersion": "1.1",
             "eventSource": "aws:dynamodb", "awsRegion": "us-east-1", "eventSourceARN": STREAM_ARN,

@@ -7,6 +7,10 @@ both alike. The figure is the ratio of the medians; the target is <= 1.3. Interp
 start-up is outside the timed region on both sides. A third, informational row shows
 what tracing (`TRACING=xray`, deployed stages) adds: importing aws-xray-sdk.
 
+Last, the prod deployment package is built as `make package` builds it, and its zip and
+unzipped sizes are printed: what Lambda fetches and unpacks on a cold start (Lambda's
+limits: 50 MB zipped for a direct upload, 250 MB unzipped).
+
 Run: `python benchmarks/cold_start.py [--runs 15]` (or `make bench`)."""
 from __future__ import annotations
 
@@ -15,9 +19,13 @@ import os
 import statistics
 import subprocess
 import sys
+import tempfile
+import zipfile
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO_ROOT))
+MB = 1_000_000
 TARGET_RATIO = 1.3
 
 _TIMED = """
@@ -36,6 +44,16 @@ def sample(code: str, extra_env: dict[str, str] | None = None) -> float:
     out = subprocess.run([sys.executable, "-c", code], cwd=REPO_ROOT, env=env, check=True,
                          capture_output=True, text=True).stdout
     return float(out.strip().splitlines()[-1])
+
+
+def package_sizes(stage: str = "prod") -> tuple[int, int]:
+    """(zipped, unzipped) bytes of the stage's deployment package."""
+    from deploy.package import package
+
+    with tempfile.TemporaryDirectory(prefix="cold-start-package-") as tmp:
+        bundle = package(stage, Path(tmp)).with_name("deployment.zip")
+        with zipfile.ZipFile(bundle) as archive:
+            return bundle.stat().st_size, sum(entry.file_size for entry in archive.infolist())
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -59,6 +77,8 @@ def main(argv: list[str] | None = None) -> int:
               f"  ({min(times) * 1000:.1f}-{max(times) * 1000:.1f})")
     verdict = "ok" if ratio <= TARGET_RATIO else "OVER TARGET"
     print(f"  ratio app/floor                        {ratio:7.3f}   target <= {TARGET_RATIO} ({verdict})")
+    zipped, unzipped = package_sizes()
+    print(f"prod deployment package: {zipped / MB:.1f} MB zipped, {unzipped / MB:.1f} MB unzipped")
     return 0 if ratio <= TARGET_RATIO else 1
 
 

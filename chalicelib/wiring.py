@@ -46,13 +46,21 @@ def metrics() -> Any:
 
 @lru_cache(maxsize=1)
 def secrets() -> Any:
+    from chalicelib.providers.secrets import load_document
     from chalicelib.storage.secrets import SecretsRepository
 
     settings = get_settings()
     return SecretsRepository(
         aws_client("secretsmanager"), settings.webhook_secrets_id,
-        settings.secrets_cache_seconds, time.monotonic,
+        settings.secrets_cache_seconds, time.monotonic, parse=load_document,
     )
+
+
+@lru_cache(maxsize=1)
+def providers() -> Any:
+    from chalicelib.providers.registry import ProviderRegistry
+
+    return ProviderRegistry(tolerance_seconds=get_settings().signature_tolerance_seconds)
 
 
 @lru_cache(maxsize=1)
@@ -80,12 +88,11 @@ def events() -> Any:
 @lru_cache(maxsize=1)
 def ingest_service() -> Any:
     from chalicelib.observability import tracing
-    from chalicelib.providers.registry import get_provider
     from chalicelib.services.ingest import IngestService
 
     settings = get_settings()
     return IngestService(
-        providers=get_provider, secrets=secrets(), ledger=ledger(),
+        providers=providers().get, secrets=secrets(), ledger=ledger(),
         transactions=transactions(), clock=utc_now, max_body_bytes=settings.max_body_bytes,
         retention=timedelta(days=settings.event_retention_days), trace=tracing.subsegment,
     )
@@ -105,10 +112,9 @@ def query_service() -> Any:
 
 @lru_cache(maxsize=1)
 def replay_service() -> Any:
-    from chalicelib.providers.registry import get_provider
     from chalicelib.services.replay import ReplayService
 
-    return ReplayService(get_provider, events(), transactions(), ledger(), utc_now)
+    return ReplayService(providers().get, events(), transactions(), ledger(), utc_now)
 
 
 @lru_cache(maxsize=1)
@@ -155,7 +161,7 @@ def archive_restore_service() -> Any:
 def reset() -> None:
     """Forget every built object (tests change the environment between cases)."""
     get_settings.cache_clear()
-    for built in (aws_client, metrics, secrets, ledger, transactions, events, ingest_service,
+    for built in (aws_client, metrics, secrets, providers, ledger, transactions, events, ingest_service,
                   query_service, replay_service, archivable, archive_bucket, archival_service,
                   archive_restore_service, analytics_service):
         built.cache_clear()

@@ -3,8 +3,8 @@
 The allowlist is an API Gateway resource policy (Chalice's `api_gateway_policy_file`),
 written only when the operator gives one (`WEBHOOK_ALLOWLIST=file.json`, shaped
 `{"stripe": ["3.18.12.63/32", ...], "adyen": [...]}`; providers left out stay open to
-any address, as `/health` always is). Providers publish their webhook source ranges
-(Stripe, Adyen, Square); the generic route's callers are in-house.
+any address, as `/health` always is). Any registered provider may be listed: most publish
+their webhook source ranges, and the generic route's callers are in-house.
 
 Why these statements: with a resource policy, API Gateway lets a request through an
 unauthenticated route only if the policy allows it, so the public routes are allowed
@@ -23,7 +23,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-PROVIDERS = ("stripe", "adyen", "square", "generic")
+from chalicelib.providers.registry import provider_names
+
 PUBLIC_ROUTES = ["execute-api:/*/POST/webhooks/*", "execute-api:/*/GET/health"]
 
 
@@ -67,9 +68,10 @@ def load_allowlist(path: Path) -> dict[str, list[str]]:
 
 def validate_allowlist(document: Mapping[str, Any]) -> dict[str, list[str]]:
     allowlist: dict[str, list[str]] = {}
+    known = provider_names()
     for provider, cidrs in document.items():
-        if provider not in PROVIDERS:
-            raise AllowlistError(f"unknown provider {provider!r}; expected one of {', '.join(PROVIDERS)}")
+        if provider not in known:
+            raise AllowlistError(f"unknown provider {provider!r}; expected one of {', '.join(known)}")
         if not isinstance(cidrs, list) or not cidrs:
             raise AllowlistError(f"{provider}: expected a non-empty list of CIDRs")
         try:

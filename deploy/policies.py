@@ -55,10 +55,17 @@ def api_handler(r: StageResources) -> list[Statement]:
 
 
 def update_daily_analytics(r: StageResources) -> list[Statement]:
-    """The transactions stream applied to the daily figures. Lambda's event source mapping
-    reads the stream and delivers failed batches to the on-failure queue with this role."""
+    """Transaction changes applied to the daily figures (reading the stream: `stream_consumer`)."""
     return [
         allow("DailyAnalyticsWrites", ["dynamodb:GetItem", "dynamodb:UpdateItem"], [r.table("AnalyticsTable")]),
+    ]
+
+
+def stream_consumer(r: StageResources) -> list[Statement]:
+    """What every consumer of the transactions stream needs, whatever it does with the
+    changes: Lambda's event source mapping reads the stream and delivers the records it
+    gave up on to the on-failure queue with the function's own role."""
+    return [
         allow("TransactionsStream", ["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator"],
               [r.stream("TransactionsTable")]),
         allow("StreamFailures", ["sqs:SendMessage"], [r.queue("StreamFailuresQueue")]),
@@ -105,7 +112,8 @@ def policy_document(stage: str, function: str, resources: StageResources | None 
     if function not in GRANTS:
         raise KeyError(f"no IAM grants written for function {function!r} (deploy/policies.py GRANTS)")
     r = resources or StageResources.load(stage)
-    return {"Version": "2012-10-17", "Statement": GRANTS[function](r) + runtime(r, function)}
+    consumer = stream_consumer(r) if function in STREAM_HANDLERS else []
+    return {"Version": "2012-10-17", "Statement": GRANTS[function](r) + consumer + runtime(r, function)}
 
 
 def policy_filename(stage: str, function: str) -> str:

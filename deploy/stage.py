@@ -19,7 +19,9 @@ CHALICE_DIR = REPO_ROOT / ".chalice"
 APP_NAME = "payment-webhooks"
 API_HANDLER = "api_handler"
 # Functions by how they are invoked (a test checks these against app.py's handlers).
-STREAM_HANDLERS: tuple[str, ...] = ("update_daily_analytics",)  # @app.on_dynamodb_record (transactions stream)
+# Consumers of the transactions stream (chalicelib/api/stream_consumers.py), each its own
+# function with its own mapping (STREAM_MAPPING), stream-reading grants and on-failure queue.
+STREAM_HANDLERS: tuple[str, ...] = ("update_daily_analytics",)  # @app.on_dynamodb_record
 SCHEDULED_JOBS: tuple[str, ...] = ("archive_transactions",)  # @app.schedule (asynchronous invocations)
 # The stream mapping's settings Chalice cannot make (both deploy paths set them). The
 # analytics handler needs a tumbling window (only then does Lambda's event name its

@@ -126,23 +126,32 @@ def _wait_for_outputs(cfn: Any, name: str, timeout: float) -> dict[str, str]:
 
 
 def seed_secrets(endpoint_url: str, secret_id: str, secrets_file: Path | str | None = None) -> None:
-    """Create the secret, or put a new version, holding the secrets file's JSON (validated)."""
+    """Create the secret, or put a new version, holding the secrets file's JSON, once it
+    has been checked against the registered providers' sections."""
     path = Path(secrets_file) if secrets_file else secrets_file_from_env()
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ProvisionError(f"cannot read the secrets file {path} (LOCAL_SECRETS_FILE): {exc}") from exc
-    try:
-        document = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ProvisionError(f"{path} is not valid JSON: {exc}") from exc
-    if not isinstance(document, dict):
-        raise ProvisionError(f"{path} must hold a JSON object, one key per provider")
+    text = read_secrets_file(path)
     sm = client("secretsmanager", endpoint_url)
     try:
         sm.create_secret(Name=secret_id, SecretString=text)
     except sm.exceptions.ResourceExistsException:
         sm.put_secret_value(SecretId=secret_id, SecretString=text)
+
+
+def read_secrets_file(path: Path) -> str:
+    """The file's text, refused (naming fields, never values) unless it is a secrets
+    document every registered provider can read: a typo would otherwise leave a provider
+    unconfigured and refusing every webhook, with nothing said until the first one."""
+    from chalicelib.providers.secrets import InvalidSecretsDocument, validate_document
+
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ProvisionError(f"cannot read the secrets file {path} (LOCAL_SECRETS_FILE): {exc}") from exc
+    try:
+        validate_document(text)
+    except InvalidSecretsDocument as exc:
+        raise ProvisionError(f"{path}: {exc}") from None
+    return text
 
 
 def provision(endpoint_url: str, stage: str = "local", secrets_file: Path | str | None = None) -> dict[str, str]:

@@ -3,7 +3,7 @@
 Starts the emulator, provisions it from infra/resources.json, then serves the API with
 `chalice local`. Every child is a `ManagedProcess` in its own process group, so Ctrl-C
 reaches this supervisor only and it stops each group in reverse start order: nothing is
-left running. Later workers (the DynamoDB-stream poller, the scheduler) are more entries
+left running. Later workers (the stream and queue event sources, the scheduler) are more entries
 in the list built by `build_processes`.
 
 Environment: PORT (API, default 8000), EMULATOR_PORT (default 4566), LOCAL_SECRETS_FILE.
@@ -186,16 +186,16 @@ def scheduler_process(endpoint_url: str, outputs: dict[str, str]) -> ManagedProc
 
 
 def build_workers(endpoint_url: str, outputs: dict[str, str]) -> list[ManagedProcess]:
-    """Background workers that need the provisioned stack (the stream poller, the scheduler),
+    """Background workers that need the provisioned stack (the event sources, the scheduler),
     in start order. Each is a ManagedProcess, e.g. `[sys.executable, "-m", "local.<worker>"]`
     with `app_env(endpoint_url, outputs)`."""
-    return [stream_poller_process(endpoint_url, outputs), scheduler_process(endpoint_url, outputs)]
+    return [event_sources_process(endpoint_url, outputs), scheduler_process(endpoint_url, outputs)]
 
 
-def stream_poller_process(endpoint_url: str, outputs: dict[str, str]) -> ManagedProcess:
-    """Feeds the transactions stream to the analytics handler, as Lambda does when deployed."""
-    argv = [sys.executable, "-m", "local.stream_poller"]
-    return ManagedProcess("stream-poller", argv, app_env(endpoint_url, outputs))
+def event_sources_process(endpoint_url: str, outputs: dict[str, str]) -> ManagedProcess:
+    """Feeds every stream and queue handler of the app, as Lambda does when deployed."""
+    argv = [sys.executable, "-m", "local.event_sources"]
+    return ManagedProcess("event-sources", argv, app_env(endpoint_url, outputs))
 
 
 class Supervisor:

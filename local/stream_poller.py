@@ -1,46 +1,37 @@
-"""The local stand-in for Lambda's DynamoDB-stream event source mapping (never deployed).
+"""The local stand-in for one Lambda DynamoDB-stream event source mapping (never deployed).
 
-Reads the emulator's transactions stream through the `dynamodbstreams` API and hands each
-batch to the very handler the deployed Lambda runs (`app.update_daily_analytics`, found
-through the Chalice app's registered event sources), as the event Lambda would send: the
-records in Lambda's shape (`eventSourceARN` added, `ApproximateCreationDateTime` in epoch
-seconds, binary values base64) inside a tumbling-window envelope (`shardId`, `window`,
-`state`), which is how the deployed mapping tells the handler its shard.
+Reads a stream of the emulator through the `dynamodbstreams` API and hands each batch to
+one handler the deployed Lambda runs (local/event_sources.py makes one poller per
+`@app.on_dynamodb_record` handler, each with its own checkpoints, as each deployed consumer
+has its own mapping), as the event Lambda would send: the records in Lambda's shape
+(`eventSourceARN` added, `ApproximateCreationDateTime` in epoch seconds, binary values
+base64) inside a tumbling-window envelope (`shardId`, `window`, `state`), which is how the
+deployed mapping tells the handler its shard.
 
 Like Lambda it keeps a checkpoint per shard (the last sequence number handled), retries from
 the earliest record the handler reports in `batchItemFailures`, and gives up on a record
 after `max_attempts` (a deployed stage sends it to the on-failure destination). Every batch
 reads through a fresh `AFTER_SEQUENCE_NUMBER` iterator from the checkpoint, because moto
 replaces a shard object after a cancelled transaction and an old iterator chain goes blind.
-
-Run by `make run` (local/run.py): `python -m local.stream_poller`, configured like the app
-(AWS_ENDPOINT_URL, TRANSACTIONS_STREAM_ARN, ANALYTICS_TABLE, ...). Polls every 0.5 s while
-records flow and every 1 s when idle, so figures are current within about 2 s.
+A poller without a checkpoint reads from the start of the stream (TRIM_HORIZON, whatever the
+handler's `starting_position`): the emulator's streams start empty with each `make run`.
 """
 from __future__ import annotations
 
 import base64
-import importlib
 import json
 import os
-import signal
-import sys
-import threading
 import time
-import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from types import FrameType
 from typing import Any, Protocol
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-CHECKPOINT_FILE = REPO_ROOT / ".local-state" / "stream-checkpoints.json"
-READY_PREFIX = "STREAM_POLLER_READY"
-WINDOW_SECONDS = 900
+from local.invocation import (
+    FakeLambdaContext, Handler, Report, failed_identifiers, redelivery_delay, report_to_stderr,
+)
 
-Handler = Callable[[dict[str, Any], Any], Any]
+WINDOW_SECONDS = 900
 
 
 class Checkpoints(Protocol):
@@ -60,8 +51,9 @@ class MemoryCheckpoints:
 
 
 class FileCheckpoints:
-    """Checkpoints of one stream in a small JSON file, so a restarted poller resumes where
-    it was while the emulator lives; a new emulator has a new stream ARN and starts over."""
+    """Checkpoints of one consumer of one stream in a small JSON file, so a restarted poller
+    resumes where it was while the emulator lives; a new emulator has a new stream ARN and
+    starts over."""
 
     def __init__(self, path: Path, stream_arn: str) -> None:
         self._path = path
@@ -81,30 +73,6 @@ class FileCheckpoints:
         partial = self._path.with_suffix(f".{os.getpid()}.tmp")  # another poller may be writing too
         partial.write_text(json.dumps({self._stream_arn: self._positions}), encoding="utf-8")
         partial.replace(self._path)
-
-
-@dataclass(frozen=True)
-class FakeLambdaContext:
-    """The few context attributes handlers commonly read."""
-
-    function_name: str = "update_daily_analytics"
-    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
-    memory_limit_in_mb: int = 512
-
-    @staticmethod
-    def get_remaining_time_in_millis() -> int:
-        return 300_000
-
-
-def stream_handler(module_name: str = "app") -> Handler:
-    """The function Chalice registered with `@app.on_dynamodb_record` in `module_name`."""
-    from chalice.app import DynamoDBEventConfig
-
-    module = importlib.import_module(module_name)
-    configs = [s for s in module.app.event_sources if isinstance(s, DynamoDBEventConfig)]
-    if len(configs) != 1:
-        raise RuntimeError(f"expected one DynamoDB stream handler in {module_name}, found {len(configs)}")
-    return getattr(module, configs[0].handler_string.rsplit(".", 1)[1])
 
 
 def lambda_record(record: Mapping[str, Any], stream_arn: str) -> dict[str, Any]:
@@ -136,15 +104,17 @@ def lambda_event(records: list[Mapping[str, Any]], stream_arn: str, shard_id: st
 
 
 class StreamPoller:
+    """Feeds one stream to one handler (`function`, the name it is reported under)."""
+
     def __init__(
         self, streams: Any, stream_arn: str, handler: Handler, checkpoints: Checkpoints,
-        batch_size: int = 100, max_attempts: int = 5,
-        report: Callable[[str], None] = lambda line: print(line, file=sys.stderr, flush=True),
-        clock: Callable[[], float] = time.monotonic,
+        function: str = "stream-consumer", batch_size: int = 100, max_attempts: int = 5,
+        report: Report = report_to_stderr, clock: Callable[[], float] = time.monotonic,
     ) -> None:
+        self.function = function
         self._streams = streams
         self._stream_arn = stream_arn
-        self._handler = handler
+        self.handler = handler
         self._checkpoints = checkpoints
         self._batch_size = batch_size
         self._max_attempts = max_attempts
@@ -156,17 +126,6 @@ class StreamPoller:
     def poll_once(self) -> int:
         """Hand every available record to the handler; answer how many were delivered."""
         return sum(self._drain(shard_id) for shard_id in self._shard_ids())
-
-    def run(self, stop: threading.Event, interval: float = 0.5, idle_interval: float = 1.0) -> None:
-        idle_polls = 0
-        while not stop.is_set():
-            try:
-                delivered = self.poll_once()
-            except Exception as exc:  # noqa: BLE001 - the emulator restarting, say: keep polling
-                self._report(f"stream-poller: poll failed: {type(exc).__name__}: {exc}")
-                delivered = 0
-            idle_polls = 0 if delivered else idle_polls + 1
-            stop.wait(interval if idle_polls < 10 else idle_interval)
 
     def _shard_ids(self) -> list[str]:
         shards: list[str] = []
@@ -205,9 +164,9 @@ class StreamPoller:
         event = lambda_event(records, self._stream_arn, shard_id, datetime.now(timezone.utc))
         sequence_numbers = [r["dynamodb"]["SequenceNumber"] for r in records]
         try:
-            failed = _failed_identifiers(self._handler(event, FakeLambdaContext()))
+            failed = failed_identifiers(self.handler(event, FakeLambdaContext(self.function)))
         except Exception as exc:  # noqa: BLE001 - a function error: Lambda retries the batch
-            self._report(f"stream-poller: handler raised {type(exc).__name__}: {exc}")
+            self._report(f"{self.function}: handler raised {type(exc).__name__}: {exc}")
             failed = {sequence_numbers[0]}
         failed_at = next((i for i, s in enumerate(sequence_numbers) if s in failed),
                          0 if failed else len(records))
@@ -223,20 +182,13 @@ class StreamPoller:
         key = (shard_id, sequence_number)
         attempts = self._attempts[key] = self._attempts.get(key, 0) + 1
         if attempts < self._max_attempts:
-            self._resume_at[shard_id] = self._clock() + min(0.5 * 2 ** (attempts - 1), 8.0)
+            self._resume_at[shard_id] = self._clock() + redelivery_delay(attempts)
             return 0
         del self._attempts[key]
-        self._report(f"stream-poller: record {sequence_number} of {shard_id} failed {attempts} times; "
+        self._report(f"{self.function}: record {sequence_number} of {shard_id} failed {attempts} times; "
                      "skipped (a deployed stage sends it to the on-failure destination)")
         self._checkpoints.set(shard_id, sequence_number)
         return 1
-
-
-def _failed_identifiers(response: Any) -> set[str]:
-    if not isinstance(response, Mapping):
-        return set()
-    return {str(f.get("itemIdentifier")) for f in response.get("batchItemFailures") or []
-            if isinstance(f, Mapping)}
 
 
 def _json_safe(value: Any) -> Any:
@@ -252,25 +204,3 @@ def _json_safe(value: Any) -> Any:
 
 def _iso(epoch: int) -> str:
     return datetime.fromtimestamp(epoch, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def main() -> None:
-    import boto3
-
-    stream_arn = os.environ["TRANSACTIONS_STREAM_ARN"]
-    sys.path.insert(0, str(REPO_ROOT))
-    poller = StreamPoller(boto3.client("dynamodbstreams"), stream_arn, stream_handler("app"),
-                          FileCheckpoints(CHECKPOINT_FILE, stream_arn))
-    stop = threading.Event()
-
-    def on_signal(_signum: int, _frame: FrameType | None) -> None:
-        stop.set()
-
-    signal.signal(signal.SIGINT, on_signal)
-    signal.signal(signal.SIGTERM, on_signal)
-    print(f"{READY_PREFIX} {stream_arn}", flush=True)
-    poller.run(stop)
-
-
-if __name__ == "__main__":
-    main()

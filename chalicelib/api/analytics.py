@@ -78,12 +78,3 @@ def _currency(raw: str | None) -> str | None:
     except UnknownCurrency:
         raise InvalidRequest("currency: must be an ISO 4217 code such as EUR") from None
 
-
-def stream_response(failed: list[str], windowed: bool) -> dict[str, Any]:
-    """What the stream handler returns: the failed records (Lambda retries from the earliest
-    once the mapping reports batch item failures), and in a tumbling-window event an empty
-    `state`, without which Lambda counts the invocation as failed."""
-    response: dict[str, Any] = {"batchItemFailures": [{"itemIdentifier": s} for s in failed]}
-    if windowed:
-        response["state"] = {}
-    return response

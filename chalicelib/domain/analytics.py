@@ -13,8 +13,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
+from typing import TYPE_CHECKING
 
 from chalicelib.domain.status import Status
+
+if TYPE_CHECKING:
+    from chalicelib.domain.transaction import Transaction
 
 
 @dataclass(frozen=True, order=True)
@@ -86,6 +90,15 @@ class PaymentFacts:
     @property
     def bucket(self) -> DayBucket:
         return DayBucket(self.created_at.astimezone(timezone.utc).date(), self.provider, self.currency)
+
+
+def payment_facts(txn: Transaction | None) -> PaymentFacts | None:
+    """What analytics sees of a transaction: nothing until its amount and currency are known
+    (a payment known so far only from a refund, say)."""
+    if txn is None or txn.amount is None or txn.currency is None:
+        return None
+    return PaymentFacts(provider=txn.provider, status=txn.status, amount=txn.amount, currency=txn.currency,
+                        amount_refunded=txn.amount_refunded, created_at=txn.created_at)
 
 
 def contribution(facts: PaymentFacts | None) -> dict[DayBucket, DailyFigures]:

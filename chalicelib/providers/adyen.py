@@ -30,16 +30,18 @@ import base64
 import binascii
 import hmac
 import json
+from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
 
 from chalicelib.domain.events import CanonicalEvent, ParsedEvent, PaymentFacts, RefundFact
 from chalicelib.domain.status import Status
 from chalicelib.errors import InvalidPayload, SignatureError
-from chalicelib.providers.base import WebhookRequest
+from chalicelib.providers.base import ProviderRegistration, SecretsSection, WebhookRequest
+from chalicelib.providers.hmac_provider import HmacProvider, SignatureHeader, SignedMessage
 from chalicelib.providers.payload import Fields, build_event, json_type, load_object
-from chalicelib.providers.secrets import BasicAuth, WebhookSecrets
-from chalicelib.providers.signatures import any_signature_matches, hmac_sha256
 
 ACKNOWLEDGEMENT = "[accepted]"
 ITEMS, ITEM = "notificationItems", "NotificationRequestItem"
@@ -64,28 +66,52 @@ _REFUND_CODES = frozenset({"REFUND", "CANCEL_OR_REFUND"})
 _PAYMENT_AMOUNT_CODES = frozenset({"AUTHORISATION", "CAPTURE"})
 
 
-class AdyenProvider:
-    """`POST /webhooks/adyen`. Adyen's scheme has no timestamp: dedupe is by event id."""
+class BasicAuth(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    username: str
+    password: str
+
+
+class AdyenSecrets(SecretsSection):
+    """HMAC keys as Adyen's Customer Area shows them (hex), and the Basic credentials set
+    on the webhook, if any."""
+
+    hmac_keys: list[str] = Field(default_factory=list)
+    basic_auth: BasicAuth | None = None
+
+
+class AdyenProvider(HmacProvider[AdyenSecrets]):
+    """`POST /webhooks/adyen`. Adyen's scheme has no timestamp: dedupe is by event id.
+
+    Basic auth (when configured) is checked first, then the HMAC of every item. The body
+    must be JSON to be verified at all (the signatures live inside it): otherwise 400."""
 
     name = "adyen"
-    acknowledgement: str | None = ACKNOWLEDGEMENT
+    acknowledgement = ACKNOWLEDGEMENT
+    no_key_refusal = "no Adyen HMAC key is configured"
 
-    def verify(self, request: WebhookRequest, secrets: WebhookSecrets, now: datetime) -> None:
-        """Basic auth (when configured) first, then the HMAC of every item. The body must be
-        JSON to be verified at all (the signatures live inside it): otherwise 400."""
-        config = secrets.adyen
-        if config.basic_auth is not None:
-            check_basic_auth(request.headers.get("authorization"), config.basic_auth)
-        keys = [key for key in map(_hex_key, config.hmac_keys) if key]
-        if not keys:
-            raise SignatureError("no Adyen HMAC key is configured")
+    def check_credentials(self, request: WebhookRequest, section: AdyenSecrets) -> None:
+        if section.basic_auth is not None:
+            check_basic_auth(request.headers.get("authorization"), section.basic_auth)
+
+    def read_header(self, request: WebhookRequest) -> SignatureHeader:
+        """No header: each item carries its own signature in the body."""
+        return SignatureHeader(())
+
+    def keys(self, section: AdyenSecrets) -> list[bytes]:
+        return [key for key in map(_hex_key, section.hmac_keys) if key]
+
+    def signed_messages(
+        self, request: WebhookRequest, header: SignatureHeader, section: AdyenSecrets,
+    ) -> Iterator[SignedMessage]:
+        """Every item: its signing string and its `additionalData.hmacSignature`."""
         for item in _items(Fields(load_object(request.raw_body), "")):
             provided = _provided_signature(item)
-            expected = (hmac_sha256(key, signing_string(item)) for key in keys)
-            if not any_signature_matches(expected, [provided]):
-                raise SignatureError(
-                    f"{item.where('additionalData.hmacSignature')}: does not match a configured key"
-                )
+            yield SignedMessage(
+                signing_string(item), [provided],
+                f"{item.where('additionalData.hmacSignature')}: does not match a configured key",
+            )
 
     def parse(self, request: WebhookRequest) -> list[ParsedEvent]:
         document = load_object(request.raw_body)
@@ -108,6 +134,9 @@ class AdyenProvider:
                 f"{ITEMS}[0]: stored event {event_id!r} holds event {event.event_id!r}"
             )
         return event
+
+
+PROVIDER = ProviderRegistration(name=AdyenProvider.name, build=AdyenProvider, secrets=AdyenSecrets)
 
 
 def check_basic_auth(header: str | None, expected: BasicAuth) -> None:

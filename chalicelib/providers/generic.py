@@ -29,16 +29,10 @@ from chalicelib.domain.events import CanonicalEvent, ParsedEvent, PaymentFacts
 from chalicelib.domain.status import Status
 from chalicelib.domain.timestamps import parse_iso
 from chalicelib.errors import InvalidPayload, SignatureError
-from chalicelib.providers.base import WebhookRequest
+from chalicelib.providers.base import ProviderRegistration, SecretsSection, WebhookRequest
+from chalicelib.providers.hmac_provider import HmacProvider, SignatureHeader
 from chalicelib.providers.payload import load_object
-from chalicelib.providers.secrets import WebhookSecrets
-from chalicelib.providers.signatures import (
-    DEFAULT_TOLERANCE_SECONDS,
-    any_signature_matches,
-    check_tolerance,
-    hmac_sha256,
-    parse_unix_seconds,
-)
+from chalicelib.providers.signatures import parse_unix_seconds
 
 MAX_AMOUNT = 2**63 - 1
 TYPE_PREFIX = "payment."
@@ -101,18 +95,24 @@ class PaymentData(BaseModel):
     metadata: dict[StrictStr, StrictStr] | None = None
 
 
-class GenericProvider:
-    """`POST /webhooks/generic`. `tolerance_seconds` bounds |now - webhook-timestamp|."""
+class GenericSecrets(SecretsSection):
+    """`whsec_<base64>` secrets, as the standardwebhooks libraries write them."""
+
+    signing_secrets: list[str] = Field(default_factory=list)
+
+
+class GenericProvider(HmacProvider[GenericSecrets]):
+    """`POST /webhooks/generic`. `tolerance_seconds` bounds |now - webhook-timestamp|.
+
+    Any configured secret and any `v1` signature may match; other versions (`v1a`) are
+    ignored."""
 
     name = "generic"
-    acknowledgement: str | None = None
+    no_key_refusal = "no generic signing secret is configured"
+    mismatch_refusal = "no webhook-signature v1 signature matches a configured secret"
+    timestamp_header = "webhook-timestamp"
 
-    def __init__(self, tolerance_seconds: int = DEFAULT_TOLERANCE_SECONDS) -> None:
-        self.tolerance_seconds = tolerance_seconds
-
-    def verify(self, request: WebhookRequest, secrets: WebhookSecrets, now: datetime) -> None:
-        """Any configured secret and any `v1` signature may match; other versions (`v1a`)
-        are ignored. The signature is checked before the time, as for Stripe."""
+    def read_header(self, request: WebhookRequest) -> SignatureHeader:
         headers = request.headers
         for name in ("webhook-id", "webhook-timestamp", "webhook-signature"):
             if not headers.get(name):
@@ -120,13 +120,11 @@ class GenericProvider:
         message_id, timestamp_text = headers["webhook-id"], headers["webhook-timestamp"]
         timestamp = parse_unix_seconds(timestamp_text, header="webhook-timestamp")
         provided = _v1_signatures(headers["webhook-signature"])
-        keys = [key for key in map(_secret_key, secrets.generic.signing_secrets) if key]
-        if not keys:
-            raise SignatureError("no generic signing secret is configured")
-        signed = f"{message_id}.{timestamp_text}.".encode("utf-8", "replace") + request.raw_body
-        if not any_signature_matches((hmac_sha256(key, signed) for key in keys), provided):
-            raise SignatureError("no webhook-signature v1 signature matches a configured secret")
-        check_tolerance(timestamp, now, self.tolerance_seconds, header="webhook-timestamp")
+        signed_prefix = f"{message_id}.{timestamp_text}.".encode("utf-8", "replace")
+        return SignatureHeader(provided, signed_prefix, timestamp)
+
+    def keys(self, section: GenericSecrets) -> list[bytes]:
+        return [key for key in map(_secret_key, section.signing_secrets) if key]
 
     def parse(self, request: WebhookRequest) -> list[ParsedEvent]:
         event = canonical_event(request.raw_body, request.headers.get("webhook-id") or "")
@@ -134,6 +132,9 @@ class GenericProvider:
 
     def parse_stored(self, raw: bytes, event_id: str) -> CanonicalEvent:
         return canonical_event(raw, event_id)
+
+
+PROVIDER = ProviderRegistration(name=GenericProvider.name, build=GenericProvider, secrets=GenericSecrets)
 
 
 def _secret_key(secret: str) -> bytes | None:

@@ -27,16 +27,17 @@ from __future__ import annotations
 
 import base64
 import binascii
-from datetime import datetime
+from collections.abc import Iterator
 from typing import Any
+
+from pydantic import Field
 
 from chalicelib.domain.events import CanonicalEvent, ParsedEvent, PaymentFacts, RefundFact
 from chalicelib.domain.status import Status
 from chalicelib.errors import InvalidPayload, SignatureError
-from chalicelib.providers.base import WebhookRequest
+from chalicelib.providers.base import ProviderRegistration, SecretsSection, WebhookRequest
+from chalicelib.providers.hmac_provider import HmacProvider, SignatureHeader, SignedMessage
 from chalicelib.providers.payload import Fields, build_event, load_object
-from chalicelib.providers.secrets import WebhookSecrets
-from chalicelib.providers.signatures import any_signature_matches, hmac_sha256
 
 HEADER = "x-square-hmacsha256-signature"
 
@@ -57,32 +58,42 @@ _DISPUTE_STATE_STATUS = {
 }
 
 
-class SquareProvider:
-    """`POST /webhooks/square`."""
+class SquareSecrets(SecretsSection):
+    """The subscription's signature keys, and the notification URL exactly as registered
+    with Square (it is part of what Square signs)."""
+
+    signature_keys: list[str] = Field(default_factory=list)
+    notification_url: str = ""
+
+
+class SquareProvider(HmacProvider[SquareSecrets]):
+    """`POST /webhooks/square`. Any configured signature key may match (rotation)."""
 
     name = "square"
-    acknowledgement: str | None = None
+    no_key_refusal = "no Square signature key is configured"
 
-    def verify(self, request: WebhookRequest, secrets: WebhookSecrets, now: datetime) -> None:
-        """Any configured signature key may match (rotation)."""
+    def read_header(self, request: WebhookRequest) -> SignatureHeader:
         header = request.headers.get(HEADER)
         if not header:
             raise SignatureError(f"missing {HEADER} header")
         try:
-            provided = base64.b64decode(header.strip(), validate=True)
+            return SignatureHeader([base64.b64decode(header.strip(), validate=True)])
         except (binascii.Error, ValueError):
             raise SignatureError(f"malformed {HEADER} header: not base64") from None
-        config = secrets.square
-        keys = [key.encode() for key in config.signature_keys if key]
-        if not keys:
-            raise SignatureError("no Square signature key is configured")
-        if not config.notification_url:
+
+    def keys(self, section: SquareSecrets) -> list[bytes]:
+        return [key.encode() for key in section.signature_keys if key]
+
+    def signed_messages(
+        self, request: WebhookRequest, header: SignatureHeader, section: SquareSecrets,
+    ) -> Iterator[SignedMessage]:
+        """The configured notification URL, then the raw body."""
+        if not section.notification_url:
             raise SignatureError("no Square notification URL is configured")
-        signed = config.notification_url.encode() + request.raw_body
-        if not any_signature_matches((hmac_sha256(key, signed) for key in keys), [provided]):
-            raise SignatureError(
-                f"the {HEADER} signature does not match a configured key and notification URL"
-            )
+        yield SignedMessage(
+            section.notification_url.encode() + request.raw_body, header.signatures,
+            f"the {HEADER} signature does not match a configured key and notification URL",
+        )
 
     def parse(self, request: WebhookRequest) -> list[ParsedEvent]:
         event = canonical_event(Fields(load_object(request.raw_body), ""))
@@ -95,6 +106,9 @@ class SquareProvider:
                 f"event_id: stored event {event_id!r} holds event {event.event_id!r}"
             )
         return event
+
+
+PROVIDER = ProviderRegistration(name=SquareProvider.name, build=SquareProvider, secrets=SquareSecrets)
 
 
 def canonical_event(root: Fields) -> CanonicalEvent:

@@ -7,22 +7,17 @@ legacy Charges-API payment), is stored and answered `ignored`.
 """
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
+
+from pydantic import Field
 
 from chalicelib.domain.events import CanonicalEvent, ParsedEvent, PaymentFacts
 from chalicelib.domain.status import Status
 from chalicelib.errors import InvalidPayload, SignatureError
-from chalicelib.providers.base import WebhookRequest
+from chalicelib.providers.base import ProviderRegistration, SecretsSection, WebhookRequest
+from chalicelib.providers.hmac_provider import HmacProvider, SignatureHeader
 from chalicelib.providers.payload import Fields, build_event, load_object
-from chalicelib.providers.secrets import WebhookSecrets
-from chalicelib.providers.signatures import (
-    DEFAULT_TOLERANCE_SECONDS,
-    any_signature_matches,
-    check_tolerance,
-    hmac_sha256,
-    parse_unix_seconds,
-)
+from chalicelib.providers.signatures import parse_unix_seconds
 
 HEADER = "Stripe-Signature"
 _MAX_HEADER_ITEMS = 32
@@ -39,31 +34,33 @@ _PAYMENT_INTENT_STATUS = {
 _CLOSED_DISPUTE_STATUS = {"won": Status.SUCCEEDED, "lost": Status.DISPUTED}
 
 
-class StripeProvider:
-    """`POST /webhooks/stripe`. `tolerance_seconds` bounds |now - t| of the signed time."""
+class StripeSecrets(SecretsSection):
+    """`whsec_...` endpoint secrets, used as the HMAC key as written."""
+
+    signing_secrets: list[str] = Field(default_factory=list)
+
+
+class StripeProvider(HmacProvider[StripeSecrets]):
+    """`POST /webhooks/stripe`. `tolerance_seconds` bounds |now - t| of the signed time.
+
+    Any configured secret and any `v1` signature may match (rotation on both sides); `v0`
+    and unknown schemes are ignored."""
 
     name = "stripe"
-    acknowledgement: str | None = None
+    no_key_refusal = "no Stripe signing secret is configured"
+    mismatch_refusal = f"no {HEADER} v1 signature matches a configured secret"
+    timestamp_header = HEADER
 
-    def __init__(self, tolerance_seconds: int = DEFAULT_TOLERANCE_SECONDS) -> None:
-        self.tolerance_seconds = tolerance_seconds
-
-    def verify(self, request: WebhookRequest, secrets: WebhookSecrets, now: datetime) -> None:
-        """Any configured secret and any `v1` signature may match (rotation on both sides);
-        `v0` and unknown schemes are ignored. The signature is checked before the time, so
-        "expired" is only ever said of a request that Stripe really signed."""
+    def read_header(self, request: WebhookRequest) -> SignatureHeader:
         header = request.headers.get("stripe-signature")
         if not header:
             raise SignatureError(f"missing {HEADER} header")
         timestamp_text, provided = _read_header(header)
         timestamp = parse_unix_seconds(timestamp_text, header=HEADER)
-        keys = [secret.encode() for secret in secrets.stripe.signing_secrets if secret]
-        if not keys:
-            raise SignatureError("no Stripe signing secret is configured")
-        signed = f"{timestamp_text}.".encode() + request.raw_body
-        if not any_signature_matches((hmac_sha256(key, signed) for key in keys), provided):
-            raise SignatureError(f"no {HEADER} v1 signature matches a configured secret")
-        check_tolerance(timestamp, now, self.tolerance_seconds, header=HEADER)
+        return SignatureHeader(provided, f"{timestamp_text}.".encode(), timestamp)
+
+    def keys(self, section: StripeSecrets) -> list[bytes]:
+        return [secret.encode() for secret in section.signing_secrets if secret]
 
     def parse(self, request: WebhookRequest) -> list[ParsedEvent]:
         event = canonical_event(load_object(request.raw_body))
@@ -74,6 +71,9 @@ class StripeProvider:
         if event.event_id != event_id:
             raise InvalidPayload(f"id: stored event {event_id!r} holds event {event.event_id!r}")
         return event
+
+
+PROVIDER = ProviderRegistration(name=StripeProvider.name, build=StripeProvider, secrets=StripeSecrets)
 
 
 def _read_header(header: str) -> tuple[str, list[bytes]]:

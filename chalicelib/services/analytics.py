@@ -1,4 +1,5 @@
-"""Daily analytics: applying the transactions stream exactly once, and reading the figures.
+"""Daily analytics: the first consumer of transaction changes, applying each exactly once;
+and reading the figures.
 
 Exactly once, per bucket and shard (`lane`): each bucket item keeps a high-water mark, the
 position of the last record of that lane whose change it includes. Records of a lane reach
@@ -14,8 +15,9 @@ Writes per batch: one per bucket that some record of the batch changes (records 
 nothing, like archival or a timestamp-only update, touch no bucket), plus conflicts. A bucket
 whose records cancel out is written all the same, to move its mark: a retry starting between
 those records must not apply half of them.
-A record that cannot be read, or whose bucket write fails, is reported back by sequence
-number; Lambda then retries from the earliest of them and the marks skip what was applied.
+A record whose bucket write fails is reported back by sequence number (as is, by the stream
+edge, a record that cannot be read); Lambda then retries from the earliest of them and the
+marks skip what was applied.
 """
 from __future__ import annotations
 
@@ -26,8 +28,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
-from chalicelib.domain.analytics import ZERO, DailyFigures, DayBucket, change_delta
-from chalicelib.observability.logs import log
+from chalicelib.domain.analytics import ZERO, DailyFigures, DayBucket, change_delta, payment_facts
 from chalicelib.storage.analytics import AnalyticsRepository
 from chalicelib.storage.errors import PreconditionFailed
 from chalicelib.storage.transaction_stream import StreamBatch
@@ -62,15 +63,15 @@ class AnalyticsService:
         self._sleep = sleep
 
     def apply(self, batch: StreamBatch) -> list[str]:
-        """Apply a batch; answer the sequence numbers that failed (to be retried)."""
+        """Apply a batch's changes; answer the sequence numbers that failed (to be retried).
+        Its unreadable records are not this consumer's to report (the stream edge reports
+        them for every consumer); the marks make their retry harmless here."""
         by_bucket: dict[DayBucket, list[_Entry]] = {}
         for change in batch.changes:
-            for bucket, figures in change_delta(change.old, change.new).items():
-                by_bucket.setdefault(bucket, []).append(
-                    _Entry(change.position, change.sequence_number, figures))
-        failed = list(batch.unreadable)
-        for sequence_number in batch.unreadable:
-            log("stream record unreadable", logging.ERROR, lane=batch.lane, sequence_number=sequence_number)
+            delta = change_delta(payment_facts(change.before), payment_facts(change.after))
+            for bucket, figures in delta.items():
+                by_bucket.setdefault(bucket, []).append(_Entry(change.position, change.sequence, figures))
+        failed: list[str] = []
         for bucket in sorted(by_bucket):
             entries = by_bucket[bucket]
             try:

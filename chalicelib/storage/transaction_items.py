@@ -23,6 +23,7 @@ from chalicelib.domain.transaction import (
     ArchivePointer, EventRecord, MergeState, Transaction,
 )
 
+KEY_ATTRIBUTES = ("pk",)
 TIME_FIELDS = ("created_at", "updated_at", "last_event_at", "first_event_at")
 SOURCE_PREFIX = "src_"
 ARCHIVE_SHARD = "archive_shard"
@@ -78,12 +79,14 @@ def to_item(txn: Transaction) -> dict[str, Any]:
 
 
 def from_item(item: dict[str, Any]) -> Transaction:
+    """Validated strictly: an item that does not fit this layout (an amount stored as text,
+    say) is an error, never coerced into a guess."""
     sources = {
         name[len(SOURCE_PREFIX):]: value for name, value in item.items()
         if name.startswith(SOURCE_PREFIX)
     }
     archived = item.get("archived")
-    return Transaction(
+    return Transaction.model_validate(dict(
         provider=item["provider"], id=item["id"], status=Status(item["status"]),
         amount=item.get("amount"), currency=item.get("currency"),
         amount_refunded=item.get("amount_refunded", 0),
@@ -109,7 +112,7 @@ def from_item(item: dict[str, Any]) -> Transaction:
             ArchivePointer(at=parse_iso(archived["at"]), object=archived["object"])
             if archived else None
         ),
-    )
+    ), strict=True)
 
 
 def encode_value(name: str, value: Any) -> Any:

@@ -1,11 +1,14 @@
 """The transactions table's DynamoDB stream, as Lambda delivers it, read into changes.
 
-This is the one place that knows both the Lambda stream event's shape and the transactions
-item layout (`transaction_items.py`) as it appears in stream images (DynamoDB JSON).
+The one reader of the stream: every consumer gets `TransactionChange`s from here, never raw
+records. This is the one place that knows both the Lambda stream event's shape and how the
+transactions item layout (`transaction_items.py`) appears in stream images (DynamoDB JSON).
 
-Sequence numbers are decimal strings of 21 to 40 digits whose numeric order is stream order
-within a shard; they are compared as zero-padded fixed-width strings (`position`), which is
-also how they are stored, so DynamoDB condition expressions compare them correctly.
+moto, which serves the stream locally and in tests, differs from DynamoDB in two ways this
+reader absorbs: an `update_item` that creates an item emits a keys-only INSERT before the
+full one (read as a change from nothing to nothing), and an identical re-put emits a MODIFY
+whose two sides are equal (a change that changes nothing, which consumers must take in
+their stride anyway).
 """
 from __future__ import annotations
 
@@ -13,13 +16,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from chalicelib.domain.analytics import PaymentFacts
-from chalicelib.domain.status import Status
-from chalicelib.domain.timestamps import InvalidTimestamp, parse_iso
+from chalicelib.domain.changes import SEQUENCE_WIDTH, TransactionChange
+from chalicelib.domain.transaction import Transaction
 from chalicelib.storage.codec import from_attributes
-
-POSITION_WIDTH = 40
-_FACT_FIELDS = ("provider", "status", "amount", "currency", "created_at")
+from chalicelib.storage.transaction_items import KEY_ATTRIBUTES, from_item
 
 
 class UnreadableRecord(ValueError):
@@ -27,23 +27,15 @@ class UnreadableRecord(ValueError):
 
 
 @dataclass(frozen=True)
-class StreamChange:
-    """One record: the transaction before and after, as far as analytics cares.
-
-    REMOVE records carry neither side: archival and TTL deletions are not business events."""
-
-    sequence_number: str
-    position: str
-    old: PaymentFacts | None
-    new: PaymentFacts | None
-
-
-@dataclass(frozen=True)
 class StreamBatch:
-    """One invocation's records, all from one shard (`lane`), in stream order, each once."""
+    """One invocation's records, all from one shard (`lane`), in stream order, each once.
+
+    `unreadable` holds the sequence numbers of records that could not be read (reported
+    failed for every consumer); `windowed` says the event came from a mapping with a tumbling
+    window, whose answer must carry a `state`."""
 
     lane: str
-    changes: list[StreamChange]
+    changes: list[TransactionChange]
     unreadable: list[str]
     windowed: bool
 
@@ -54,7 +46,7 @@ def read_batch(event: Mapping[str, Any]) -> StreamBatch:
     records = event.get("Records") or []
     lane = event.get("shardId") or next(
         (r.get("eventSourceARN") for r in records if r.get("eventSourceARN")), "stream")
-    changes: dict[str, StreamChange] = {}
+    changes: dict[str, TransactionChange] = {}
     unreadable: list[str] = []
     for record in records:
         try:
@@ -69,44 +61,40 @@ def read_batch(event: Mapping[str, Any]) -> StreamBatch:
     )
 
 
-def read_record(record: Mapping[str, Any]) -> StreamChange:
+def read_record(record: Mapping[str, Any]) -> TransactionChange:
     sequence_number = _sequence_number(record)
+    position(sequence_number)
     stream = record.get("dynamodb")
     if not isinstance(stream, Mapping):
         raise UnreadableRecord("record without a dynamodb section")
     name = record.get("eventName")
     if name == "REMOVE":
-        return StreamChange(sequence_number, position(sequence_number), None, None)
+        return TransactionChange(None, None, sequence_number)
     if name not in ("INSERT", "MODIFY"):
         raise UnreadableRecord(f"unknown eventName {name!r}")
-    return StreamChange(
-        sequence_number, position(sequence_number),
-        old=payment_facts(_image(stream.get("OldImage"))),
-        new=payment_facts(_image(stream.get("NewImage"))),
+    return TransactionChange(
+        before=transaction(_image(stream.get("OldImage"))),
+        after=transaction(_image(stream.get("NewImage"))),
+        sequence=sequence_number,
     )
 
 
 def position(sequence_number: str) -> str:
     """The sequence number zero-padded to a fixed width: string order is stream order."""
-    if not sequence_number.isdigit() or not sequence_number.isascii() or len(sequence_number) > POSITION_WIDTH:
-        raise UnreadableRecord("SequenceNumber is not a decimal number of at most 40 digits")
-    return sequence_number.zfill(POSITION_WIDTH)
+    if not sequence_number.isdigit() or not sequence_number.isascii() or len(sequence_number) > SEQUENCE_WIDTH:
+        raise UnreadableRecord(f"SequenceNumber is not a decimal number of at most {SEQUENCE_WIDTH} digits")
+    return sequence_number.zfill(SEQUENCE_WIDTH)
 
 
-def payment_facts(item: Mapping[str, Any] | None) -> PaymentFacts | None:
-    """A transactions item (plain values) as analytics sees it; None while it lacks any of
-    provider, status, amount, currency or created_at (moto's keys-only first INSERT, a
-    payment known so far only from a refund). Present but malformed is unreadable."""
-    if item is None or any(item.get(name) is None for name in _FACT_FIELDS):
+def transaction(item: dict[str, Any] | None) -> Transaction | None:
+    """A transactions item (plain values) as the domain transaction; None for no image or
+    one holding only the key (moto's first INSERT). Anything else that does not fit the
+    item layout is unreadable: a consumer must never act on a guess."""
+    if item is None or set(item) <= set(KEY_ATTRIBUTES):
         return None
     try:
-        return PaymentFacts(
-            provider=_text(item["provider"]), status=Status(item["status"]),
-            amount=_integer(item["amount"]), currency=_text(item["currency"]),
-            amount_refunded=_integer(item.get("amount_refunded") or 0),
-            created_at=parse_iso(item["created_at"]),
-        )
-    except (ValueError, TypeError, InvalidTimestamp) as exc:
+        return from_item(item)
+    except (KeyError, ValueError, TypeError, AttributeError) as exc:  # ValidationError is a ValueError
         raise UnreadableRecord(f"transaction image does not fit the item layout: {exc}") from None
 
 
@@ -123,15 +111,3 @@ def _sequence_number(record: Mapping[str, Any]) -> str:
     stream = record.get("dynamodb")
     value = stream.get("SequenceNumber") if isinstance(stream, Mapping) else None
     return value if isinstance(value, str) else ""
-
-
-def _text(value: Any) -> str:
-    if not isinstance(value, str) or not value:
-        raise TypeError("expected a non-empty string")
-    return value
-
-
-def _integer(value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError("expected an integer")
-    return value

@@ -2,8 +2,8 @@
 the stream fed to the app's own handler by the local poller, the figures read back."""
 from __future__ import annotations
 
-from local.stream_poller import MemoryCheckpoints, StreamPoller, stream_handler
 from tests.support.signing import fixture_bytes, generic_headers, payment_intent, stripe_event, stripe_headers
+from tests.support.streams import consumer_poller
 
 JAN_1 = 1767261600  # 2026-01-01T10:00:00Z
 
@@ -13,8 +13,7 @@ def post_stripe(client, body: bytes) -> None:
 
 
 def feed_stream(aws) -> int:
-    return StreamPoller(aws.client("dynamodbstreams"), aws.outputs["TransactionsStreamArn"],
-                        stream_handler("app"), MemoryCheckpoints(), report=lambda line: None).poll_once()
+    return consumer_poller(aws).poll_once()
 
 
 def test_posted_payments_are_counted_per_day_provider_and_currency(client, aws) -> None:

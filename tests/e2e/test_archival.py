@@ -68,10 +68,9 @@ def test_an_archived_transaction_still_answers_and_late_refunds_and_disputes_upd
 
 
 def test_analytics_are_unchanged_by_archival_and_reflect_a_late_refund(client, aws) -> None:
-    from local.stream_poller import MemoryCheckpoints, StreamPoller, stream_handler
+    from tests.support.streams import consumer_poller
 
-    poller = StreamPoller(aws.client("dynamodbstreams"), aws.outputs["TransactionsStreamArn"],
-                          stream_handler("app"), MemoryCheckpoints(), report=lambda line: None)
+    poller = consumer_poller(aws)
 
     def daily() -> list[dict]:
         poller.poll_once()

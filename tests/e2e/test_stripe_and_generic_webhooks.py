@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import time
 
+from chalicelib import wiring
 from tests.support.signing import (
     fixture_bytes, generic_headers, payment_intent, stripe_event, stripe_headers,
 )
@@ -84,6 +85,21 @@ def test_an_expired_signature_is_401(client) -> None:
     body = fixture_bytes("stripe", "payment_intent.succeeded")
     response = post_stripe(client, body, timestamp=int(time.time()) - 301)
     assert (response.status_code, response.json_body["error"]) == (401, "invalid_signature")
+
+
+def test_the_stages_signature_tolerance_setting_reaches_the_receivers(client, monkeypatch) -> None:
+    monkeypatch.setenv("SIGNATURE_TOLERANCE_SECONDS", "30")
+    wiring.reset()
+    body = fixture_bytes("stripe", "payment_intent.succeeded")
+    response = post_stripe(client, body, timestamp=int(time.time()) - 60)
+    assert (response.status_code, response.json_body["error"]) == (401, "invalid_signature")
+    assert "the tolerance is 30 s" in response.json_body["message"]
+    event_id = "msg_tolerance_1"
+    generic = fixture_bytes("generic", "payment.succeeded")
+    headers = generic_headers(generic, event_id, timestamp=int(time.time()) - 60)
+    response = client.http.post("/webhooks/generic", headers=headers, body=generic)
+    assert (response.status_code, response.json_body["error"]) == (401, "invalid_signature")
+    assert post_stripe(client, body, timestamp=int(time.time()) - 20).status_code == 200
 
 
 def test_a_signed_body_that_is_not_json_is_400_naming_the_problem(client) -> None:

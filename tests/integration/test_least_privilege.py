@@ -28,7 +28,8 @@ from chalice.test import Client
 from chalicelib import wiring
 from deploy.stage import API_HANDLER
 from local import provision
-from local.stream_poller import FakeLambdaContext, lambda_event, stream_handler
+from local.invocation import FakeLambdaContext
+from local.stream_poller import lambda_event
 from tests.support.emulator import EmulatorProcess
 from tests.support.iam import (
     ADMIN_POLICY, MOTO_ACCOUNT, Credentials, create_user, function_policy, iam_enforced, status_of, without_each_grant,
@@ -252,7 +253,7 @@ def analytics_flow(stack: IamStack, monkeypatch: pytest.MonkeyPatch, user: str) 
     except ClientError:
         return {"read the stream": False}
     become(stack, monkeypatch, user)
-    handler = stream_handler("app")
+    from app import update_daily_analytics as handler
     event = lambda_event(records, stream_arn, shard["ShardId"], datetime.now(timezone.utc))
     for attempt in ("apply the batch", "apply it again"):
         response = handler(event, FakeLambdaContext())

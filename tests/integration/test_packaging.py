@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,10 @@ from deploy.stage import API_HANDLER, CHALICE_DIR, TEMPLATE_PATH, load_chalice_c
 
 CFN_LINT = str(Path(sys.executable).with_name("cfn-lint"))
 PUBLIC_PATHS = {"/health", "/webhooks/{provider}"}
+# The Chalice CLI's own dependencies: what a `chalice` line in requirements.txt drags in.
+BUILD_TOOLING = {"pip", "setuptools", "wheel", "_distutils_hack", "pkg_resources", "yaml",
+                 "_yaml", "inquirer", "blessed", "wcwidth", "jinxed", "readchar", "editor", "runs",
+                 "xmod", "click"}
 
 
 def cfn_lint(path: Path) -> subprocess.CompletedProcess[str]:
@@ -51,6 +56,44 @@ def test_the_prod_package_is_one_cfn_lint_clean_sam_template_with_its_zip(prod) 
     assert template["Transform"] == "AWS::Serverless-2016-10-31"
     result = cfn_lint(path)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_package_holds_the_app_and_chalice_runtime_but_no_build_tooling(prod) -> None:
+    path, _ = prod
+    with zipfile.ZipFile(path.parent / "deployment.zip") as bundle:
+        names = set(bundle.namelist())
+    top_level = {name.split("/")[0] for name in names}
+    distributions = {name.split("-")[0].lower() for name in top_level if name.endswith(".dist-info")}
+    assert {"app.py", "chalicelib/wiring.py", "chalice/app.py"} <= names
+    assert "boto3" in top_level and "pydantic" in top_level
+    assert top_level & BUILD_TOOLING == set()
+    assert distributions & ({"chalice", "pyyaml"} | BUILD_TOOLING) == set()
+    assert {name for name in names if name.startswith("chalice/")} == {"chalice/__init__.py", "chalice/app.py"}
+
+
+def test_the_unzipped_package_answers_health_with_nothing_but_the_standard_library_beside_it(
+        prod, tmp_path: Path) -> None:
+    path, _ = prod
+    with zipfile.ZipFile(path.parent / "deployment.zip") as bundle:
+        bundle.extractall(tmp_path)
+    event = {"resource": "/health", "path": "/health", "httpMethod": "GET", "headers": {},
+             "multiValueHeaders": {}, "queryStringParameters": None,
+             "multiValueQueryStringParameters": None, "pathParameters": None, "stageVariables": None,
+             "requestContext": {"resourcePath": "/health", "httpMethod": "GET", "requestId": "r-1",
+                                "path": "/api/health"},
+             "body": None, "isBase64Encoded": False}
+    lambda_handler = (  # -S: no site-packages, so only what the zip holds can be imported
+        "import json, sys, types; sys.path.insert(0, '.'); import app; "
+        "context = types.SimpleNamespace(aws_request_id='a-1', function_name='f', memory_limit_in_mb=512, "
+        "invoked_function_arn='arn', log_stream_name='s'); "
+        "print(json.dumps(app.app(json.loads(sys.argv[1]), context)))")
+    result = subprocess.run(
+        [sys.executable, "-S", "-c", lambda_handler, json.dumps(event)], cwd=tmp_path,
+        env={"STAGE": "prod", "API_AUTH": "iam", "AWS_DEFAULT_REGION": "us-east-1"},
+        capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    response = json.loads(result.stdout.strip().splitlines()[-1])
+    assert (response["statusCode"], json.loads(response["body"])) == (200, {"status": "ok"})
 
 
 def test_the_package_with_waf_and_an_allowlist_is_cfn_lint_clean(dev_with_edge) -> None:

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import stripe
 from standardwebhooks import Webhook
@@ -111,3 +114,49 @@ def square_signature(body: bytes, key: str | None = None, url: str | None = None
 def square_headers(body: bytes, key: str | None = None, url: str | None = None) -> dict[str, str]:
     return {"Content-Type": "application/json",
             "x-square-hmacsha256-signature": square_signature(body, key, url)}
+
+
+# --- One signer per registered provider, for the conformance test -------------------------
+
+ADYEN_VECTOR_KEY = "74F490DD33F7327BAECC88B2947C011FC02D014A473AAA33A8EC93E4DC069174"
+"""The key Adyen signed its own test notification with (`adyen/AUTHORISATION_adyen-signed`)."""
+
+
+@dataclass(frozen=True)
+class FixtureSigner:
+    """How one provider's fixtures are signed in tests.
+
+    `headers(body, event_id, at)` are the headers of a delivery of `body` signed at unix
+    time `at` with a secret of `secrets` (the provider's secrets section); `event_id` is
+    the expected event id, for schemes that carry it in a header. `other_secrets` holds
+    only keys that signed none of it."""
+
+    secrets: dict[str, Any]
+    other_secrets: dict[str, Any]
+    headers: Callable[[bytes, str, int], dict[str, str]]
+
+
+SIGNERS: dict[str, FixtureSigner] = {
+    "stripe": FixtureSigner(
+        secrets=SECRETS["stripe"],
+        other_secrets={"signing_secrets": ["whsec_someone_else_0123456789"]},
+        headers=lambda body, event_id, at: stripe_headers(body, timestamp=at),
+    ),
+    "generic": FixtureSigner(
+        secrets=SECRETS["generic"],
+        other_secrets={"signing_secrets": ["whsec_c29tZW9uZSBlbHNlJ3Mgc2lnbmluZyBrZXk="]},
+        headers=lambda body, event_id, at: generic_headers(body, event_id, timestamp=at),
+    ),
+    "square": FixtureSigner(
+        secrets=SECRETS["square"],
+        other_secrets={"signature_keys": ["someone-else-s-key"], "notification_url": SQUARE_URL},
+        headers=lambda body, event_id, at: square_headers(body),
+    ),
+    # Adyen signs each item inside the body: the fixtures come signed (by the kit key, one
+    # by Adyen itself), so a delivery needs no header.
+    "adyen": FixtureSigner(
+        secrets={**SECRETS["adyen"], "hmac_keys": [ADYEN_KEY, ADYEN_VECTOR_KEY]},
+        other_secrets={"hmac_keys": ["00112233445566778899AABBCCDDEEFF00112233445566778899AABBCCDDEEFF"]},
+        headers=lambda body, event_id, at: {"Content-Type": "application/json"},
+    ),
+}

@@ -9,19 +9,14 @@ from datetime import date
 import pytest
 
 from chalicelib.services.analytics import DailyQuery
-from local.stream_poller import MemoryCheckpoints, StreamPoller, stream_handler
 from tests.support.signing import payment_intent, stripe_event, stripe_headers
+from tests.support.streams import consumer_poller
 
 JAN_1 = 1767261600  # 2026-01-01T10:00:00Z
 
 
 def receive(services, body: bytes) -> str:
     return services.ingest_service().receive("stripe", body, stripe_headers(body)).events[0].outcome.value
-
-
-def poller(aws, **options) -> StreamPoller:
-    return StreamPoller(aws.client("dynamodbstreams"), aws.outputs["TransactionsStreamArn"],
-                        stream_handler("app"), MemoryCheckpoints(), report=lambda line: None, **options)
 
 
 def rows(services, first: str = "2026-01-01", last: str = "2026-01-31", **filters) -> list[dict]:
@@ -43,7 +38,7 @@ def test_payments_posted_through_ingest_show_up_in_the_daily_figures(aws, servic
     receive(services, stripe_event("e2", "payment_intent.payment_failed", JAN_1 + 5,
                                    payment_intent("pi_2", "requires_payment_method", amount=700)))
     receive(services, refund("pi_1", "e3", JAN_1 + 600, 500))
-    assert poller(aws).poll_once() > 0
+    assert consumer_poller(aws).poll_once() > 0
     assert rows(services) == [{
         "date": "2026-01-01", "provider": "stripe", "currency": "USD", "count": 2,
         "by_status": {"failed": 1, "partially_refunded": 1}, "gross_volume": 2000,
@@ -55,9 +50,9 @@ def test_reading_the_whole_stream_again_from_the_start_changes_nothing(aws, serv
     for n in range(5):
         receive(services, stripe_event(f"e{n}", "payment_intent.succeeded", JAN_1 + n,
                                        payment_intent(f"pi_{n}", "succeeded", amount=100 * (n + 1))))
-    poller(aws).poll_once()
+    consumer_poller(aws).poll_once()
     before = rows(services)
-    assert poller(aws).poll_once() > 0  # a fresh checkpoint: every record delivered again
+    assert consumer_poller(aws).poll_once() > 0  # a fresh checkpoint: every record delivered again
     assert rows(services) == before
     assert before[0]["count"] == 5 and before[0]["gross_volume"] == 1500
 
@@ -69,7 +64,7 @@ def test_a_batch_writes_at_most_once_per_bucket_it_changes(aws, services) -> Non
     calls: Counter = Counter()
     services.aws_client("dynamodb").meta.events.register(
         "before-call.dynamodb", lambda model, **_: calls.update([model.name]))
-    poller(aws, batch_size=1000).poll_once()
+    consumer_poller(aws, batch_size=1000).poll_once()
     assert calls == Counter({"UpdateItem": 3})
     assert [(r["date"], r["count"]) for r in rows(services)] == [
         ("2026-01-01", 10), ("2026-01-02", 10), ("2026-01-03", 10)]
@@ -92,7 +87,7 @@ def test_a_handler_failure_is_retried_from_the_failed_record_without_double_coun
 
     client.meta.events.register("before-call.dynamodb.UpdateItem", fail_the_third_bucket_write)
     clock = [0.0]
-    feeder = poller(aws, clock=lambda: clock[0])
+    feeder = consumer_poller(aws, clock=lambda: clock[0])
     feeder.poll_once()
     assert [r["date"] for r in rows(services)] == ["2026-01-01", "2026-01-02", "2026-01-04"]
     clock[0] += 60  # past the retry backoff: records from the 3rd day's on come again
@@ -108,5 +103,5 @@ def test_a_handler_failure_is_retried_from_the_failed_record_without_double_coun
 ])
 def test_rows_can_be_filtered_by_provider_and_currency(aws, services, query, expected) -> None:
     receive(services, stripe_event("e1", "payment_intent.succeeded", JAN_1, payment_intent("pi_1", "succeeded")))
-    poller(aws).poll_once()
+    consumer_poller(aws).poll_once()
     assert [(r["date"], r["currency"]) for r in rows(services, **query)] == expected

@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from chalicelib.api.analytics import daily_query, daily_view, stream_response
+from chalicelib.api.analytics import daily_query, daily_view
 from chalicelib.domain.analytics import DailyFigures, DayBucket
 from chalicelib.domain.status import Status
 from chalicelib.errors import InvalidRequest
@@ -59,8 +59,3 @@ def test_the_view_has_the_contract_fields_with_net_volume_and_nonzero_statuses()
     }]}
     assert daily_view([]) == {"days": []}
 
-
-def test_the_stream_response_lists_failures_and_carries_state_only_in_window_events() -> None:
-    assert stream_response(["12", "15"], windowed=False) == {
-        "batchItemFailures": [{"itemIdentifier": "12"}, {"itemIdentifier": "15"}]}
-    assert stream_response([], windowed=True) == {"batchItemFailures": [], "state": {}}

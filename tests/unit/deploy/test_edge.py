@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import pytest
 
+from chalicelib.providers.registry import provider_names
 from deploy.edge import AllowlistError, validate_allowlist, webhook_resource_policy
 
 
@@ -22,3 +23,9 @@ def test_only_public_routes_are_allowed_to_anyone_and_listed_providers_are_fence
 def test_an_unknown_provider_or_a_bad_cidr_is_refused(document: dict) -> None:
     with pytest.raises(AllowlistError):
         validate_allowlist(document)
+
+
+def test_every_registered_provider_and_only_those_can_be_fenced() -> None:
+    policy = webhook_resource_policy(validate_allowlist({name: ["192.0.2.0/24"] for name in provider_names()}))
+    fenced = sorted(s["Resource"] for s in policy["Statement"] if s["Effect"] == "Deny")
+    assert fenced == [f"execute-api:/*/POST/webhooks/{name}" for name in sorted(provider_names())]

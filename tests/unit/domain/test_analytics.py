@@ -8,9 +8,10 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 
 from chalicelib.domain.analytics import (
-    ZERO, DailyFigures, DayBucket, PaymentFacts, add_up, change_delta, contribution,
+    ZERO, DailyFigures, DayBucket, PaymentFacts, add_up, change_delta, contribution, payment_facts,
 )
 from chalicelib.domain.status import Status
+from chalicelib.domain.transaction import MergeState, Transaction
 
 JAN_1 = DayBucket(date(2026, 1, 1), "stripe", "USD")
 JAN_2 = DayBucket(date(2026, 1, 2), "stripe", "USD")
@@ -95,3 +96,14 @@ def test_figures_form_a_group_and_net_is_gross_minus_refunded() -> None:
     assert (a + b).by_status == {Status.SUCCEEDED: 2, Status.FAILED: 1}
     assert a.net_volume == 400
     assert DailyFigures(by_status={Status.FAILED: 0}) == ZERO
+
+
+def test_a_transaction_is_seen_by_its_facts_once_its_amount_and_currency_are_known() -> None:
+    at = datetime(2026, 1, 1, 10, tzinfo=timezone.utc)
+    txn = Transaction(provider="stripe", id="pi_1", status=Status.PARTIALLY_REFUNDED, amount=2000,
+                      currency="USD", amount_refunded=300, created_at=at, updated_at=at, last_event_at=at,
+                      merge=MergeState(frontier="f", frontier_status=Status.SUCCEEDED, first_event_at=at))
+    assert payment_facts(txn) == facts(Status.PARTIALLY_REFUNDED, refunded=300)
+    assert payment_facts(txn.model_copy(update={"amount": None})) is None
+    assert payment_facts(txn.model_copy(update={"currency": None})) is None
+    assert payment_facts(None) is None

@@ -6,9 +6,7 @@ import json
 from datetime import datetime, timezone
 from pathlib import Path
 
-from local.stream_poller import (
-    FileCheckpoints, MemoryCheckpoints, StreamPoller, lambda_event, lambda_record, stream_handler,
-)
+from local.stream_poller import FileCheckpoints, MemoryCheckpoints, StreamPoller, lambda_event, lambda_record
 
 ARN = "arn:aws:dynamodb:eu-west-1:123456789012:table/t/stream/2026-01-01T00:00:00.000"
 SHARD = "shardId-00000001541626099285-f35f62ef"
@@ -47,9 +45,11 @@ class Handler:
     def __init__(self, failing: set[str] = frozenset(), raises: bool = False) -> None:
         self.failing, self.raises = set(failing), raises
         self.batches: list[list[str]] = []
+        self.functions: list[str] = []
 
     def __call__(self, event: dict, context: object) -> dict:
         self.batches.append([r["dynamodb"]["SequenceNumber"] for r in event["Records"]])
+        self.functions.append(context.function_name)
         if self.raises:
             raise RuntimeError("function error")
         return {"batchItemFailures": [{"itemIdentifier": s} for s in self.batches[-1] if s in self.failing]}
@@ -58,8 +58,8 @@ class Handler:
 def make_poller(records: list[dict], handler: Handler, **options) -> tuple[StreamPoller, MemoryCheckpoints, list]:
     clock = [0.0]
     checkpoints = MemoryCheckpoints()
-    poller = StreamPoller(FakeStreams(records), ARN, handler, checkpoints, report=lambda line: None,
-                          clock=lambda: clock[0], **options)
+    poller = StreamPoller(FakeStreams(records), ARN, handler, checkpoints, function="consumer_a",
+                          report=lambda line: None, clock=lambda: clock[0], **options)
     return poller, checkpoints, clock
 
 
@@ -87,6 +87,7 @@ def test_records_are_delivered_in_batches_and_only_once_while_all_succeed() -> N
     assert handler.batches == [["1", "2", "3"], ["4", "5", "6"], ["7"]]
     assert checkpoints.get(SHARD) == "7"
     assert poller.poll_once() == 0 and len(handler.batches) == 3
+    assert set(handler.functions) == {"consumer_a"}  # the context names the consumer's function
 
 
 def test_after_a_reported_failure_delivery_resumes_at_the_failed_record() -> None:
@@ -119,12 +120,6 @@ def test_a_handler_that_raises_gets_the_whole_batch_again() -> None:
     handler.raises = False
     clock[0] += 10
     assert poller.poll_once() == 2 and handler.batches[-1] == ["1", "2"]
-
-
-def test_the_handler_is_the_one_the_app_registers_for_the_stream() -> None:
-    import app
-
-    assert stream_handler("app") is app.update_daily_analytics
 
 
 def test_file_checkpoints_survive_a_restart_but_not_a_new_stream(tmp_path: Path) -> None:

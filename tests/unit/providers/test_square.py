@@ -150,16 +150,9 @@ def test_acceptance_agrees_with_the_square_sdk(body, flip, signer, signed_url):
 # --- parsing ----------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    "fixture", sorted(p.name for p in FIXTURES.glob("*.json") if ".expected." not in p.name)
-)
-def test_each_fixture_sent_verbatim_parses_into_its_expected_canonical_event(fixture):
-    raw = (FIXTURES / fixture).read_bytes()
-    expected = CanonicalEvent.model_validate_json(
-        (FIXTURES / fixture.replace(".json", ".expected.json")).read_bytes())
-    [parsed] = provider.parse(WebhookRequest.of(raw, {}))
-    assert parsed.event == expected
-    assert parsed.raw == raw
+def test_the_body_is_kept_byte_for_byte_for_replay():
+    [parsed] = provider.parse(WebhookRequest.of(BODY, {}))
+    assert parsed.raw == BODY
 
 
 def fixture(name: str) -> dict:

@@ -209,17 +209,9 @@ def test_acceptance_agrees_with_the_stripe_sdk(body, flip, signer):
 # --- parsing ----------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    "fixture", sorted(p.name for p in FIXTURES.glob("*.json") if ".expected." not in p.name)
-)
-def test_each_fixture_sent_verbatim_parses_into_its_expected_canonical_event(fixture):
-    raw = (FIXTURES / fixture).read_bytes()
-    expected = CanonicalEvent.model_validate_json(
-        (FIXTURES / fixture.replace(".json", ".expected.json")).read_bytes()
-    )
-    [parsed] = provider.parse(request(raw))
-    assert parsed.event == expected
-    assert parsed.raw == raw
+def test_the_body_is_kept_byte_for_byte_for_replay():
+    [parsed] = provider.parse(request(BODY))
+    assert parsed.raw == BODY
 
 
 def test_a_parsed_fixture_is_also_accepted_by_the_stripe_sdk_as_the_same_event():

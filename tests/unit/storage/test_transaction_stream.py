@@ -6,17 +6,18 @@ from decimal import Decimal
 
 import pytest
 
-from chalicelib.domain.analytics import PaymentFacts
 from chalicelib.domain.status import Status
+from chalicelib.domain.transaction import ArchivePointer, MergeState, Transaction
 from chalicelib.storage.codec import to_attributes
-from chalicelib.storage.transaction_stream import (
-    UnreadableRecord, payment_facts, position, read_batch,
-)
+from chalicelib.storage.transaction_items import to_item
+from chalicelib.storage.transaction_stream import UnreadableRecord, position, read_batch, transaction
 
 ARN = "arn:aws:dynamodb:us-east-1:123456789012:table/payment-webhooks-dev-transactions/stream/2026-01-01T00:00:00.000"
-ITEM = {"pk": "stripe#pi_1", "provider": "stripe", "id": "pi_1", "status": "succeeded", "amount": 2000,
-        "currency": "USD", "amount_refunded": 0, "created_at": "2026-01-01T10:00:00Z", "events": []}
-FACTS = PaymentFacts("stripe", Status.SUCCEEDED, 2000, "USD", 0, datetime(2026, 1, 1, 10, tzinfo=timezone.utc))
+T0 = datetime(2026, 1, 1, 10, tzinfo=timezone.utc)
+TXN = Transaction(provider="stripe", id="pi_1", status=Status.SUCCEEDED, amount=2000, currency="USD",
+                  created_at=T0, updated_at=T0, last_event_at=T0,
+                  merge=MergeState(frontier="f1", frontier_status=Status.SUCCEEDED, first_event_at=T0))
+ITEM = {name: value for name, value in to_item(TXN).items() if value is not None}
 
 
 def record(seq: str, name: str = "MODIFY", old: dict | None = None, new: dict | None = None) -> dict:
@@ -30,33 +31,41 @@ def record(seq: str, name: str = "MODIFY", old: dict | None = None, new: dict | 
             "awsRegion": "us-east-1", "dynamodb": stream, "eventSourceARN": ARN}
 
 
-def test_an_insert_and_a_modify_carry_the_payment_facts_of_their_images() -> None:
-    refunded = {**ITEM, "status": "refunded", "amount_refunded": 2000}
-    batch = read_batch({"Records": [record("101", "INSERT", new=ITEM), record("102", old=ITEM, new=refunded)]})
-    assert [(c.sequence_number, c.old, c.new) for c in batch.changes] == [
-        ("101", None, FACTS),
-        ("102", FACTS, PaymentFacts("stripe", Status.REFUNDED, 2000, "USD", 2000, FACTS.created_at)),
-    ]
+def test_an_insert_and_a_modify_carry_the_transaction_before_and_after() -> None:
+    refunded = TXN.model_copy(update={"status": Status.REFUNDED, "amount_refunded": 2000})
+    batch = read_batch({"Records": [record("101", "INSERT", new=ITEM), record("102", old=ITEM, new=to_item(refunded))]})
+    assert [(c.sequence, c.before, c.after) for c in batch.changes] == [("101", None, TXN), ("102", TXN, refunded)]
     assert batch.unreadable == [] and batch.windowed is False
 
 
-def test_an_image_lacking_amount_currency_or_anything_else_needed_has_no_facts() -> None:
-    assert payment_facts({"pk": "stripe#pi_1"}) is None  # moto's keys-only first INSERT
-    for name in ("provider", "status", "amount", "currency", "created_at"):
-        assert payment_facts({**ITEM, name: None}) is None
-        assert payment_facts({k: v for k, v in ITEM.items() if k != name}) is None
-    assert payment_facts({k: v for k, v in ITEM.items() if k != "amount_refunded"}) == FACTS
+def test_an_image_holding_only_the_key_is_no_transaction_yet() -> None:
+    assert transaction({"pk": "stripe#pi_1"}) is None  # moto's keys-only first INSERT
+    change = read_batch({"Records": [record("5", "INSERT", new={"pk": "stripe#pi_1"})]}).changes[0]
+    assert (change.before, change.after) == (None, None)
 
 
-def test_an_archived_compact_record_reads_as_the_same_facts() -> None:
-    archived = {k: v for k, v in ITEM.items() if k != "events"}
-    archived["archived"] = {"at": "2026-03-01T02:00:00Z", "object": "s3://bucket/key"}
-    assert payment_facts(archived) == FACTS
+def test_a_transaction_not_yet_knowing_its_amount_or_currency_reads_without_them() -> None:
+    for name in ("amount", "currency"):
+        assert getattr(transaction({k: v for k, v in ITEM.items() if k != name}), name) is None
+    assert transaction({k: v for k, v in ITEM.items() if k != "amount_refunded"}) == TXN
+
+
+def test_an_image_lacking_what_every_transaction_has_is_unreadable() -> None:
+    for name in ("provider", "id", "status", "created_at", "updated_at", "frontier"):
+        with pytest.raises(UnreadableRecord):
+            transaction({k: v for k, v in ITEM.items() if k != name})
+
+
+def test_an_archived_compact_record_reads_as_the_archived_transaction() -> None:
+    archived = TXN.model_copy(update={"archived": ArchivePointer(at=T0, object="s3://bucket/key")})
+    image = {k: v for k, v in to_item(archived).items() if v is not None}
+    assert "events" not in image
+    assert transaction(image) == archived
 
 
 def test_a_remove_is_not_a_business_event_and_has_neither_side() -> None:
     change = read_batch({"Records": [record("7", "REMOVE", old=ITEM)]}).changes[0]
-    assert (change.old, change.new) == (None, None)
+    assert (change.before, change.after) == (None, None)
 
 
 def test_the_lane_is_the_shard_when_lambda_names_it_else_the_stream() -> None:
@@ -69,7 +78,7 @@ def test_the_lane_is_the_shard_when_lambda_names_it_else_the_stream() -> None:
 
 def test_records_come_out_once_each_in_numeric_sequence_order() -> None:
     records = [record("100", new=ITEM), record("99", new=ITEM), record("100", new=ITEM), record("1000", new=ITEM)]
-    assert [c.sequence_number for c in read_batch({"Records": records}).changes] == ["99", "100", "1000"]
+    assert [c.sequence for c in read_batch({"Records": records}).changes] == ["99", "100", "1000"]
 
 
 def raw_image(**attributes: dict) -> dict:
@@ -82,6 +91,7 @@ def raw_image(**attributes: dict) -> dict:
     record("1", new={**ITEM, "status": "lost"}),
     record("1", new={**ITEM, "amount": "2000"}),
     record("1", new={**ITEM, "amount": Decimal("20.5")}),
+    record("1", new={**ITEM, "amount": True}),
     record("1", new={**ITEM, "created_at": "yesterday"}),
     record("1", "UPSERT", new=ITEM),
     raw_image(amount={"Q": "1"}),
@@ -90,7 +100,7 @@ def raw_image(**attributes: dict) -> dict:
 def test_an_unreadable_record_is_reported_by_sequence_number_and_the_rest_still_read(bad: dict) -> None:
     batch = read_batch({"Records": [record("0", "INSERT", new=ITEM), bad, record("2", old=ITEM, new=ITEM)]})
     assert batch.unreadable == ["1"]
-    assert [c.sequence_number for c in batch.changes] == ["0", "2"]
+    assert [c.sequence for c in batch.changes] == ["0", "2"]
 
 
 def test_a_record_without_a_usable_sequence_number_is_unreadable() -> None:
