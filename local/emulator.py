@@ -3,7 +3,12 @@
 Why not plain `moto_server`: moto 5.2.5's TransactWriteItems is not atomic under
 concurrency (it deep-copies tables, checks conditions unlocked and restores the copy on
 cancellation), and `chalice local` plus background workers do send concurrent requests.
-Serialising dispatch makes moto behave like one consistent DynamoDB. The socket I/O stays
+Serialising dispatch makes moto behave like one consistent DynamoDB, and it is what lets
+the patches below stay small: transactions that cost what they write and honour
+ClientRequestToken (local/emulator_transactions.py), stream records that expire after
+24 hours (local/emulator_streams.py), and update expressions checked in linear time
+(local/emulator_expressions.py). They are written against one moto version, so the
+emulator refuses to start on another. The socket I/O stays
 threaded: request bodies are read before taking the lock and responses are written after
 releasing it, so a slow client cannot stall the others.
 
@@ -23,6 +28,7 @@ from types import FrameType
 from typing import Any
 
 READY_PREFIX = "EMULATOR_READY"
+PATCHED_MOTO_VERSION = "5.2.5"
 DEFAULT_PORT = 4566
 
 Environ = dict[str, Any]
@@ -74,8 +80,27 @@ def _buffer_request_body(environ: Environ) -> None:
     environ["wsgi.input"] = io.BytesIO(data)
 
 
+def patch_moto(version: str = PATCHED_MOTO_VERSION) -> None:
+    """Apply the emulator's patches to moto, or fail loudly on a moto they were not checked
+    against (a patch over changed code would silently change what the emulator answers)."""
+    import moto
+
+    if moto.__version__ != version:
+        raise RuntimeError(
+            f"the emulator patches moto {version}, but moto {moto.__version__} is installed: check "
+            "local/emulator_transactions.py, local/emulator_streams.py and local/emulator_expressions.py "
+            "against that version (transact_write_items in moto/dynamodb/models/__init__.py, StreamShard "
+            "in moto/dynamodb/models/table.py, the validators in moto/dynamodb/parsing/validators.py), then update PATCHED_MOTO_VERSION, or pin moto back.")
+    from local import emulator_expressions, emulator_streams, emulator_transactions
+
+    emulator_transactions.install()
+    emulator_streams.install()
+    emulator_expressions.install()
+
+
 def build_app() -> WSGIApp:
-    """moto's multi-service dispatcher, wrapped so that dispatch is serialised."""
+    """moto's multi-service dispatcher, patched, wrapped so that dispatch is serialised."""
+    patch_moto()
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
     return SerialisedDispatch(DomainDispatcherApplication(create_backend_app))

@@ -1,7 +1,8 @@
 """`make run`: the whole service on one machine, no AWS account (api-contract section 6).
 
-Starts the emulator, provisions it from infra/resources.json, then serves the API with
-`chalice local`. Every child is a `ManagedProcess` in its own process group, so Ctrl-C
+Starts the emulator, provisions it from infra/resources.json while the API (Chalice's local
+server, local/api_server.py) starts, then opens the API: its /health answers 200 only from
+then on, so a client that waits for health can post a webhook at once. Every child is a `ManagedProcess` in its own process group, so Ctrl-C
 reaches this supervisor only and it stops each group in reverse start order: nothing is
 left running. Later workers (the stream and queue event sources, the scheduler) are more entries
 in the list built by `build_processes`.
@@ -27,6 +28,8 @@ from local import provision
 REPO_ROOT = Path(__file__).resolve().parent.parent
 HOST = "127.0.0.1"
 STAGE = "local"
+API_READY_SIGNAL = signal.SIGUSR1
+"""Sent by the supervisor to local/api_server.py once the stack is provisioned."""
 
 
 class StartupError(RuntimeError):
@@ -158,25 +161,25 @@ def emulator_process(port: int) -> ManagedProcess:
     return ManagedProcess("emulator", argv, aws_env(f"http://{HOST}:{port}"), port_accepts(port))
 
 
-def _chalice_argv() -> list[str]:
-    script = Path(sys.executable).parent / "chalice"
-    if script.exists():
-        return [sys.executable, str(script)]
-    return [sys.executable, "-c", "import sys; from chalice.cli import main; sys.exit(main())"]
-
-
 def api_process(endpoint_url: str, api_port: int) -> ManagedProcess:
-    """`chalice local`. It needs no stack outputs: for the local stage the resource names
-    come from .chalice/config.json (which chalice applies over the environment), so it can
-    start while the emulator is still being provisioned."""
+    """Chalice's local server (local/api_server.py). It needs no stack outputs: for the local
+    stage the resource names come from .chalice/config.json (which chalice applies over the
+    environment), so it starts while the emulator is still being provisioned. It answers 503
+    until `open_api` tells it the stack is provisioned."""
     return ManagedProcess(
         "api",
-        [*_chalice_argv(), "local", "--stage", STAGE, "--no-autoreload",
-         "--host", HOST, "--port", str(api_port)],
+        [sys.executable, "-m", "local.api_server", "--stage", STAGE, "--host", HOST, "--port", str(api_port)],
         aws_env(endpoint_url),
         port_accepts(api_port),
         ready_timeout=60.0,
     )
+
+
+def open_api(api: ManagedProcess) -> None:
+    """Let the API take requests (its /health turns 200): call once it is listening and the
+    stack is provisioned."""
+    assert api.popen is not None
+    api.popen.send_signal(API_READY_SIGNAL)
 
 
 def scheduler_process(endpoint_url: str, outputs: dict[str, str]) -> ManagedProcess:
@@ -256,6 +259,7 @@ def main() -> int:
         outputs = provision.provision(endpoint_url, STAGE)
         provisioned = time.perf_counter() - started
         api.wait_ready()
+        open_api(api)
         for worker in build_workers(endpoint_url, outputs):
             supervisor.start(worker)
         print(f"\npayment-webhooks (stage {STAGE}) is running; provisioned in {provisioned:.2f}s\n"

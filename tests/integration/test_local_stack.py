@@ -18,6 +18,7 @@ from botocore.exceptions import ClientError
 from local.provision import DEFAULT_SECRETS_FILE, client
 from tests.support.emulator import REPO_ROOT, AwsStack
 from tests.support.local_stack import free_port, running_local_stack
+from tests.support.signing import fixture_bytes, stripe_headers
 
 
 def _keys(schema: list[dict[str, str]]) -> dict[str, str]:
@@ -184,3 +185,21 @@ def test_local_run_refuses_a_busy_emulator_port_with_a_clear_message() -> None:
                                 capture_output=True, text=True, timeout=30)
     assert result.returncode == 2
     assert f"port {port}" in result.stderr and "EMULATOR_PORT" in result.stderr
+
+
+def test_local_run_takes_a_webhook_the_moment_its_health_turns_ok() -> None:
+    body = fixture_bytes("stripe", "payment_intent.succeeded")
+    with running_local_stack(wait_for_banner=False) as stack:
+        deadline = time.monotonic() + 90
+        while True:
+            assert stack.runner.poll() is None and time.monotonic() < deadline, stack.log()
+            try:
+                if _get(f"{stack.api}/health")[0] == 200:
+                    break
+            except OSError:  # not listening yet, or 503 while provisioning
+                time.sleep(0.01)
+
+        request = urllib.request.Request(f"{stack.api}/webhooks/stripe", data=body,
+                                         headers=stripe_headers(body), method="POST")
+        with urllib.request.urlopen(request, timeout=10) as response:
+            assert response.status == 200, stack.log()

@@ -36,9 +36,10 @@ class LocalStack:
 
 
 @contextmanager
-def running_local_stack(ready_timeout: float = 60.0) -> Iterator[LocalStack]:
-    """Yields once the supervisor prints its banner; Ctrl-C (SIGINT) on the way out, as a
-    developer would stop it. `stack.runner.returncode` is set after the block."""
+def running_local_stack(ready_timeout: float = 60.0, wait_for_banner: bool = True) -> Iterator[LocalStack]:
+    """Yields once the supervisor prints its banner (or at once, without `wait_for_banner`);
+    Ctrl-C (SIGINT) on the way out, as a developer would stop it. `stack.runner.returncode`
+    is set after the block."""
     api_port, emulator_port = free_port(), free_port()
     env = {**os.environ, "PORT": str(api_port), "EMULATOR_PORT": str(emulator_port)}
     for name in ("AWS_ENDPOINT_URL", "AWS_PROFILE"):
@@ -58,7 +59,7 @@ def running_local_stack(ready_timeout: float = 60.0) -> Iterator[LocalStack]:
     reader = threading.Thread(target=read_output, daemon=True)
     reader.start()
     try:
-        assert running.wait(ready_timeout), stack.log()
+        assert not wait_for_banner or running.wait(ready_timeout), stack.log()
         yield stack
     finally:
         runner.send_signal(signal.SIGINT)
