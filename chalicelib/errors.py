@@ -1,7 +1,7 @@
 """Domain exceptions, each carrying the contract's stable error code and HTTP status.
 
 Raised anywhere below `app.py`; turned into `{"error", "message"}` responses in exactly one
-place (`chalicelib/http.py`). Messages are written for the caller and never include a
+place (`chalicelib/api/responses.py`). Messages are written for the caller and never include a
 secret, a signature or card data."""
 from __future__ import annotations
 
