@@ -43,3 +43,11 @@ class StorageUnavailable(ServiceError):
     """Storage failed or is unreachable: answer 503 so the provider retries."""
 
     code, status = "unavailable", 503
+
+
+class CertificateUnavailable(ServiceError):
+    """The provider's signing certificate could not be fetched (PayPal's certificate host
+    timed out or failed): nothing was verified, so nothing is stored, and 503 makes the
+    provider retry, as for storage."""
+
+    code, status = "unavailable", 503

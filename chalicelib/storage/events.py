@@ -4,6 +4,10 @@ Key `pk` = `<provider>#<event_id>`. Each item keeps the exact raw bytes (for rep
 arrival time and the outcome, and expires through TTL (`expires_at`) after the retention
 period, which is how long a redelivery is recognised as a duplicate by it.
 
+The raw bytes are stored zlib-compressed under `raw_zlib`: DynamoDB charges a write by the
+KB of item, the body is most of the item, and provider JSON compresses to less than half.
+Items written before that keep the bytes as they came under `raw`; both are read.
+
 For providers whose signature covers no timestamp (Adyen, Square) a captured request stays
 valid for ever, so their event ids are also recorded in a *seen* item (`pk` =
 `seen#<provider>#<event_id>`, nothing else, no TTL) put under the same condition in the
@@ -11,6 +15,7 @@ same write: a redelivery however late is a duplicate, archived transaction or no
 the smallest item DynamoDB can hold, one write unit (two in a transaction)."""
 from __future__ import annotations
 
+import zlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -41,19 +46,25 @@ def event_item(
     event: CanonicalEvent, raw: bytes, received_at: datetime, outcome: Outcome,
     retention: timedelta,
 ) -> dict[str, Any]:
-    """The typed item to put, conditionally, when the event is first received (typed here,
-    not through `to_attributes`: every webhook builds one)."""
-    item = {
-        "pk": {"S": event_pk(event.provider, event.event_id)},
-        "provider": {"S": event.provider}, "event_id": {"S": event.event_id},
-        "type": {"S": event.type}, "occurred_at": {"S": format_iso(event.occurred_at)},
-        "received_at": {"S": format_iso(received_at)}, "outcome": {"S": outcome.value},
-        "raw": {"B": raw}, "expires_at": {"N": str(int((received_at + retention).timestamp()))},
-    }
-    transaction = event.transaction_ref
-    if transaction is not None:
-        item["transaction"] = {"S": transaction}
-    return item
+    """The typed item to put, conditionally, when the event is first received."""
+    return to_attributes({
+        "pk": event_pk(event.provider, event.event_id),
+        "provider": event.provider, "event_id": event.event_id, "type": event.type,
+        "occurred_at": format_iso(event.occurred_at), "received_at": format_iso(received_at),
+        "outcome": outcome.value, "transaction": event.transaction_ref,
+        "raw_zlib": zlib.compress(raw), "expires_at": int((received_at + retention).timestamp()),
+    })
+
+
+def stored_event(item: dict[str, Any]) -> StoredEvent:
+    """A typed item read back, in either layout of the raw bytes."""
+    values = from_attributes(item)
+    return StoredEvent(
+        provider=values["provider"], event_id=values["event_id"], type=values["type"],
+        occurred_at=parse_iso(values["occurred_at"]), received_at=parse_iso(values["received_at"]),
+        outcome=Outcome(values["outcome"]), transaction=values.get("transaction"),
+        raw=zlib.decompress(values["raw_zlib"]) if "raw_zlib" in values else values["raw"],
+    )
 
 
 def seen_item(provider: str, event_id: str) -> dict[str, Any]:
@@ -79,12 +90,4 @@ class EventRepository:
                 TableName=self._table, ConsistentRead=True,
                 Key=to_attributes({"pk": event_pk(provider, event_id)}),
             )
-        if "Item" not in response:
-            return None
-        item = from_attributes(response["Item"])
-        return StoredEvent(
-            provider=item["provider"], event_id=item["event_id"], type=item["type"],
-            occurred_at=parse_iso(item["occurred_at"]), received_at=parse_iso(item["received_at"]),
-            outcome=Outcome(item["outcome"]), transaction=item.get("transaction"),
-            raw=item["raw"],
-        )
+        return stored_event(response["Item"]) if "Item" in response else None
