@@ -74,6 +74,7 @@ class PayPalProvider:
 
     name = PROVIDER_NAME
     acknowledgement: str | None = None
+    dedupe_forever = False  # the transmission time is signed (300 s tolerance)
 
     def __init__(
         self,
