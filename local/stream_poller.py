@@ -11,8 +11,9 @@ deployed mapping tells the handler its shard.
 Like Lambda it keeps a checkpoint per shard (the last sequence number handled), retries from
 the earliest record the handler reports in `batchItemFailures`, and gives up on a record
 after `max_attempts` (a deployed stage sends it to the on-failure destination). Every batch
-reads through a fresh `AFTER_SEQUENCE_NUMBER` iterator from the checkpoint, because moto
-replaces a shard object after a cancelled transaction and an old iterator chain goes blind.
+reads through a fresh `AFTER_SEQUENCE_NUMBER` iterator from the checkpoint: the checkpoint,
+not an iterator chain, is what survives a restarted poller, and unpatched moto replaces a
+shard object after a cancelled transaction, which blinds an old chain.
 A poller without a checkpoint reads from the start of the stream (TRIM_HORIZON, whatever the
 handler's `starting_position`): the emulator's streams start empty with each `make run`.
 """
