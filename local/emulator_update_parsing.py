@@ -11,17 +11,17 @@ and again after):
 - each validation deep-copied the parsed tree with `copy.deepcopy`, object by object in
   Python, because the validators rewrite the tree they are given;
 - each of the ten validators' walks rebuilt its tuple of wanted node types at every node,
-  and tested it with `isinstance` against moto's abstract node classes, which goes through
-  `abc`'s slow path.
+  tested it with `isinstance` against moto's abstract node classes, which goes through
+  `abc`'s slow path, and called an empty hook before every child.
 
 So: the parsed tree is cached per expression text (moto's callers only read it: the request
 checks search it, and the validator copies it before rewriting); the validator copies a
 cached tree by unpickling a snapshot taken when it was parsed, which builds the same objects
 as `deepcopy` in C; and the walk asks "is this a node, is it one this validator processes"
-once per class rather than once per node. The walk visits the same nodes in the same order,
-calls the same hooks and processes the same nodes, so every validator rewrites and refuses
-exactly as before. An expression that fails to parse is not cached, so it fails the same
-way each time.
+once per class rather than once per node, and skips the hook where it is moto's empty one.
+The walk visits the same nodes in the same order, calls the same non-empty hooks and
+processes the same nodes, so every validator rewrites and refuses exactly as before. An
+expression that fails to parse is not cached, so it fails the same way each time.
 """
 from __future__ import annotations
 
@@ -64,29 +64,31 @@ def copy_tree(tree: Any) -> Any:
     return pickle.loads(snapshot) if snapshot is not None else copy.deepcopy(tree)
 
 
-@functools.cache
-def _is_node(cls: type) -> bool:
-    return issubclass(cls, Node)
+_moto_hook = DepthFirstTraverser.pre_processing_of_child
 
 
 def traverse(self: Any, root: Any) -> Any:
     """moto's depth-first walk (DepthFirstTraverser.traverse_node_recursively, unchanged in
-    order, hooks and rewriting), with its per-node type tests answered once per class."""
+    order, hooks and rewriting), with its per-node type tests answered once per class, and
+    the hook before each child skipped when the traverser keeps moto's, which does nothing."""
     wanted = self.nodes_to_be_processed()
-    processed: dict[type, bool] = {}
+    hook = None if type(self).pre_processing_of_child is _moto_hook else self.pre_processing_of_child
+    kinds: dict[type, int] = {}  # 0: not a node; 1: a node; 2: a node this traverser processes
 
     def visit(node: Any, child_id: int = -1) -> Any:
-        if not _is_node(type(node)):
+        kind = type(node)
+        what = kinds.get(kind)
+        if what is None:
+            what = kinds[kind] = (2 if issubclass(kind, wanted) else 1) if issubclass(kind, Node) else 0
+        if not what:
             return node
         parent_node = node.parent
         if node.children is not None:
             for i, child_node in enumerate(node.children):
-                self.pre_processing_of_child(node, i)
+                if hook is not None:
+                    hook(node, i)
                 visit(child_node, i)
-        kind = type(node)
-        if kind not in processed:
-            processed[kind] = issubclass(kind, wanted)
-        if processed[kind]:
+        if what == 2:
             node = self.process(node)
             node.parent = parent_node
             if parent_node:
