@@ -1,7 +1,7 @@
 """Domain exceptions, each carrying the contract's stable error code and HTTP status.
 
 Raised anywhere below `app.py`; turned into `{"error", "message"}` responses in exactly one
-place (`chalicelib/http.py`). Messages are written for the caller and never include a
+place (`chalicelib/api/responses.py`). Messages are written for the caller and never include a
 secret, a signature or card data."""
 from __future__ import annotations
 
@@ -41,5 +41,13 @@ class PayloadTooLarge(ServiceError):
 
 class StorageUnavailable(ServiceError):
     """Storage failed or is unreachable: answer 503 so the provider retries."""
+
+    code, status = "unavailable", 503
+
+
+class CertificateUnavailable(ServiceError):
+    """The provider's signing certificate could not be fetched (PayPal's certificate host
+    timed out or failed): nothing was verified, so nothing is stored, and 503 makes the
+    provider retry, as for storage."""
 
     code, status = "unavailable", 503

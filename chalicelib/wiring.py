@@ -1,24 +1,60 @@
 """The composition root: builds each service once per process, lazily.
 
-Import stays cheap (nothing here runs at import), Lambda reuses what was built across
-invocations, and tests reset everything with `reset()` after changing the environment."""
+Import stays cheap (nothing here runs at import; the types named in annotations are only
+imported for type checkers), Lambda reuses what was built across invocations, and tests
+reset everything with `reset()` after changing the environment. Repositories are handed out
+as the interfaces the services use (`services/ports.py`), not as their boto3 classes."""
 from __future__ import annotations
 
 import hashlib
 import time
+from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, cast
 
 from chalicelib.settings import get_settings
+
+if TYPE_CHECKING:
+    from botocore.client import BaseClient
+
+    from chalicelib.observability.metrics import MetricsWriter
+    from chalicelib.providers.registry import ProviderRegistry
+    from chalicelib.services.analytics import AnalyticsService
+    from chalicelib.services.archive.restore import ArchiveRestoreService
+    from chalicelib.services.archive.run import ArchivalService
+    from chalicelib.services.ingest import IngestService
+    from chalicelib.services.ports import (
+        ArchivableRecords, ArchiveStore, EventReader, Ledger, SigningSecrets, TransactionReader,
+    )
+    from chalicelib.services.queries import QueryService
+    from chalicelib.services.replay import ReplayService
+
+Factory = TypeVar("Factory", bound=Callable[..., Any])
+
+
+class _Cached(Protocol):
+    def cache_clear(self) -> None: ...
+
+
+_BUILT: list[_Cached] = []
+"""Every factory `built_once` has cached, in definition order: what `reset()` forgets."""
+
+
+def built_once(factory: Factory) -> Factory:
+    """Build on the first call and reuse afterwards (per distinct arguments), registered so
+    that `reset()` forgets it: a factory cannot be cached without being reset too."""
+    cached = lru_cache(maxsize=None)(factory)
+    _BUILT.append(cached)
+    return cast(Factory, cached)
 
 
 def utc_now() -> datetime:
     return datetime.now(timezone.utc)
 
 
-@lru_cache(maxsize=None)
-def aws_client(service: str) -> Any:
+@built_once
+def aws_client(service: str) -> BaseClient:
     """Standard retries with few attempts and short timeouts: a webhook must be answered
     (503 at worst) well before API Gateway's 29 s limit, and the provider will retry.
     Client-side parameter validation is off: DynamoDB validates every request itself, and
@@ -37,15 +73,15 @@ def aws_client(service: str) -> Any:
     return boto3.session.Session().client(service, config=config)
 
 
-@lru_cache(maxsize=1)
-def metrics() -> Any:
+@built_once
+def metrics() -> MetricsWriter:
     from chalicelib.observability.metrics import MetricsWriter
 
     return MetricsWriter(get_settings().stage)
 
 
-@lru_cache(maxsize=1)
-def secrets() -> Any:
+@built_once
+def secrets() -> SigningSecrets:
     from chalicelib.providers.secrets import load_document
     from chalicelib.storage.secrets import SecretsRepository
 
@@ -56,37 +92,37 @@ def secrets() -> Any:
     )
 
 
-@lru_cache(maxsize=1)
-def providers() -> Any:
+@built_once
+def providers() -> ProviderRegistry:
     from chalicelib.providers.registry import ProviderRegistry
 
     return ProviderRegistry(tolerance_seconds=get_settings().signature_tolerance_seconds)
 
 
-@lru_cache(maxsize=1)
-def ledger() -> Any:
+@built_once
+def ledger() -> Ledger:
     from chalicelib.storage.ledger import PaymentLedger
 
     settings = get_settings()
     return PaymentLedger(aws_client("dynamodb"), settings.events_table, settings.transactions_table)
 
 
-@lru_cache(maxsize=1)
-def transactions() -> Any:
+@built_once
+def transactions() -> TransactionReader:
     from chalicelib.storage.transactions import TransactionRepository
 
     return TransactionRepository(aws_client("dynamodb"), get_settings().transactions_table)
 
 
-@lru_cache(maxsize=1)
-def events() -> Any:
+@built_once
+def events() -> EventReader:
     from chalicelib.storage.events import EventRepository
 
     return EventRepository(aws_client("dynamodb"), get_settings().events_table)
 
 
-@lru_cache(maxsize=1)
-def ingest_service() -> Any:
+@built_once
+def ingest_service() -> IngestService:
     from chalicelib.observability import tracing
     from chalicelib.services.ingest import IngestService
 
@@ -98,8 +134,8 @@ def ingest_service() -> Any:
     )
 
 
-@lru_cache(maxsize=1)
-def query_service() -> Any:
+@built_once
+def query_service() -> QueryService:
     from chalicelib.services.cursor import CursorCodec
     from chalicelib.services.queries import QueryService
 
@@ -110,37 +146,37 @@ def query_service() -> Any:
     return QueryService(transactions(), events(), CursorCodec(key))
 
 
-@lru_cache(maxsize=1)
-def replay_service() -> Any:
+@built_once
+def replay_service() -> ReplayService:
     from chalicelib.services.replay import ReplayService
 
     return ReplayService(providers().get, events(), transactions(), ledger(), utc_now)
 
 
-@lru_cache(maxsize=1)
-def analytics_service() -> Any:
+@built_once
+def analytics_service() -> AnalyticsService:
     from chalicelib.services.analytics import AnalyticsService
     from chalicelib.storage.analytics import AnalyticsRepository
 
     return AnalyticsService(AnalyticsRepository(aws_client("dynamodb"), get_settings().analytics_table))
 
 
-@lru_cache(maxsize=1)
-def archivable() -> Any:
+@built_once
+def archivable() -> ArchivableRecords:
     from chalicelib.storage.archive.archivable import ArchivableTransactions
 
     return ArchivableTransactions(aws_client("dynamodb"), get_settings().transactions_table)
 
 
-@lru_cache(maxsize=1)
-def archive_bucket() -> Any:
+@built_once
+def archive_bucket() -> ArchiveStore:
     from chalicelib.storage.archive.bucket import ArchiveBucket
 
     return ArchiveBucket(aws_client("s3"), get_settings().archive_bucket)
 
 
-@lru_cache(maxsize=1)
-def archival_service() -> Any:
+@built_once
+def archival_service() -> ArchivalService:
     from chalicelib.services.archive.run import ArchivalService
     from chalicelib.storage.archive.lease import ArchiveLease
 
@@ -151,8 +187,8 @@ def archival_service() -> Any:
     )
 
 
-@lru_cache(maxsize=1)
-def archive_restore_service() -> Any:
+@built_once
+def archive_restore_service() -> ArchiveRestoreService:
     from chalicelib.services.archive.restore import ArchiveRestoreService
 
     return ArchiveRestoreService(archivable(), archive_bucket())
@@ -161,7 +197,5 @@ def archive_restore_service() -> Any:
 def reset() -> None:
     """Forget every built object (tests change the environment between cases)."""
     get_settings.cache_clear()
-    for built in (aws_client, metrics, secrets, providers, ledger, transactions, events, ingest_service,
-                  query_service, replay_service, archivable, archive_bucket, archival_service,
-                  archive_restore_service, analytics_service):
+    for built in _BUILT:
         built.cache_clear()

@@ -9,7 +9,7 @@
   association;
 - per function: the same `FunctionName` `chalice deploy` would give it (so log groups,
   alarms and policies fit), and stream-mapping and dead-letter settings that Chalice
-  cannot express (see `FUNCTION_OVERLAYS`).
+  cannot express (see `function_overlay`).
 Chalice itself runs in a build copy of the project whose policy files are rendered with
 `Fn::Sub` (deploy.project), with the optional webhook allowlist.
 

@@ -159,7 +159,7 @@ def serve(host: str, port: int, verbose: bool = False) -> None:
 
 
 def _warm_up() -> None:
-    """Import moto's CloudFormation engine (~1.3 s) while the client is still starting up,
+    """Import moto's CloudFormation engine (slow) while the client is still starting up,
     instead of inside the first CreateStack. A request that needs it meanwhile just waits
     on the import lock."""
     import moto.cloudformation.parsing  # noqa: F401
@@ -167,7 +167,7 @@ def _warm_up() -> None:
 
 def _quiet_known_noise() -> None:
     """No line per request, and no warning per deploy for resources moto's CloudFormation
-    skips (the facts file lists them; the secret is seeded by local/provision.py)."""
+    skips (AWS::SecretsManager::Secret among them: local/provision.py seeds the secret)."""
     import logging
     import warnings
 

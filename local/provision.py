@@ -41,7 +41,8 @@ def stack_name(stage: str) -> str:
 def client(service: str, endpoint_url: str, region: str = DEFAULT_REGION) -> Any:
     """A boto3 client for the emulator, with dummy credentials whatever the environment says.
 
-    Cached: building a client costs ~10-40 ms and tests provision before every test."""
+    Cached: building a client takes longer than most calls, and tests provision before
+    every test."""
     import boto3
 
     return boto3.client(service, endpoint_url=endpoint_url, region_name=region, **DUMMY_CREDENTIALS)

@@ -5,7 +5,7 @@ server, local/api_server.py) starts, then opens the API: its /health answers 200
 then on, so a client that waits for health can post a webhook at once. Every child is a `ManagedProcess` in its own process group, so Ctrl-C
 reaches this supervisor only and it stops each group in reverse start order: nothing is
 left running. Later workers (the stream and queue event sources, the scheduler) are more entries
-in the list built by `build_processes`.
+in the list built by `build_workers`.
 
 Environment: PORT (API, default 8000), EMULATOR_PORT (default 4566), LOCAL_SECRETS_FILE.
 """

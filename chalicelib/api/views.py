@@ -5,8 +5,9 @@ from typing import Any
 
 from chalice import Response
 
+from chalicelib.domain.documents import transaction_document
 from chalicelib.domain.timestamps import format_iso
-from chalicelib.domain.transaction import EventRecord, Transaction
+from chalicelib.domain.transaction import Transaction
 from chalicelib.services.ingest import Receipt
 from chalicelib.services.queries import TransactionList
 from chalicelib.services.replay import ReplayResult
@@ -28,25 +29,13 @@ def receipt(result: Receipt) -> dict[str, Any] | Response:
     }
 
 
-def transaction(txn: Transaction, with_events: bool = True) -> dict[str, Any]:
-    view: dict[str, Any] = {
-        "provider": txn.provider, "id": txn.id, "status": txn.status.value,
-        "amount": txn.amount, "currency": txn.currency, "amount_refunded": txn.amount_refunded,
-        "merchant_id": txn.merchant_id, "customer_id": txn.customer_id,
-        "payment_method": txn.payment_method, "live": txn.live,
-        "created_at": format_iso(txn.created_at), "updated_at": format_iso(txn.updated_at),
-        "last_event_at": format_iso(txn.last_event_at),
-    }
-    if with_events:
-        view["events"] = [_event_record(record) for record in txn.events]
-    if txn.archived is not None:
-        view["archived"] = {"at": format_iso(txn.archived.at), "object": txn.archived.object}
-    return view
+def transaction(txn: Transaction) -> dict[str, Any]:
+    return transaction_document(txn)
 
 
 def transaction_list(result: TransactionList) -> dict[str, Any]:
     return {
-        "items": [transaction(txn, with_events=False) for txn in result.items],
+        "items": [transaction_document(txn, with_events=False) for txn in result.items],
         "next_cursor": result.next_cursor,
     }
 
@@ -62,11 +51,3 @@ def event(stored: StoredEvent) -> dict[str, Any]:
 
 def replay(result: ReplayResult) -> dict[str, Any]:
     return {"event_id": result.event_id, "outcome": result.outcome.value}
-
-
-def _event_record(record: EventRecord) -> dict[str, Any]:
-    return {
-        "event_id": record.event_id, "type": record.type,
-        "occurred_at": format_iso(record.occurred_at),
-        "received_at": format_iso(record.received_at), "outcome": record.outcome.value,
-    }

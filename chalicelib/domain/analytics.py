@@ -76,9 +76,9 @@ ZERO = DailyFigures()
 
 
 @dataclass(frozen=True)
-class PaymentFacts:
-    """What analytics needs to know of a transaction; a transaction that does not yet know
-    all of it (no amount or currency so far) is not counted anywhere."""
+class CountedTransaction:
+    """A transaction as the daily figures count it: only what decides its bucket and its
+    part of that bucket's figures. (Not `events.PaymentFacts`, what one event states.)"""
 
     provider: str
     status: Status
@@ -92,27 +92,28 @@ class PaymentFacts:
         return DayBucket(self.created_at.astimezone(timezone.utc).date(), self.provider, self.currency)
 
 
-def payment_facts(txn: Transaction | None) -> PaymentFacts | None:
+def counted_transaction(txn: Transaction | None) -> CountedTransaction | None:
     """What analytics sees of a transaction: nothing until its amount and currency are known
-    (a payment known so far only from a refund, say)."""
+    (a payment known so far only from a refund, say): such a transaction is not counted."""
     if txn is None or txn.amount is None or txn.currency is None:
         return None
-    return PaymentFacts(provider=txn.provider, status=txn.status, amount=txn.amount, currency=txn.currency,
-                        amount_refunded=txn.amount_refunded, created_at=txn.created_at)
+    return CountedTransaction(provider=txn.provider, status=txn.status, amount=txn.amount,
+                              currency=txn.currency, amount_refunded=txn.amount_refunded,
+                              created_at=txn.created_at)
 
 
-def contribution(facts: PaymentFacts | None) -> dict[DayBucket, DailyFigures]:
+def contribution(counted: CountedTransaction | None) -> dict[DayBucket, DailyFigures]:
     """One transaction's part of the daily figures: nothing, or exactly one bucket."""
-    if facts is None:
+    if counted is None:
         return {}
-    return {facts.bucket: DailyFigures(
-        count=1, by_status={facts.status: 1},
-        gross_volume=facts.amount if facts.status.captured else 0,
-        refunded_volume=facts.amount_refunded,
+    return {counted.bucket: DailyFigures(
+        count=1, by_status={counted.status: 1},
+        gross_volume=counted.amount if counted.status.captured else 0,
+        refunded_volume=counted.amount_refunded,
     )}
 
 
-def change_delta(old: PaymentFacts | None, new: PaymentFacts | None) -> dict[DayBucket, DailyFigures]:
+def change_delta(old: CountedTransaction | None, new: CountedTransaction | None) -> dict[DayBucket, DailyFigures]:
     """How one change of a transaction moves the buckets: new minus old, leaving out the
     buckets it does not move. Two buckets when the created day or currency changed."""
     delta = add_up([contribution(new), {b: -f for b, f in contribution(old).items()}])

@@ -6,6 +6,8 @@ pycountry's ISO 4217 list so a typo cannot hide here.
 """
 from __future__ import annotations
 
+import re
+
 _ZERO_DECIMAL = "BIF CLP DJF GNF ISK JPY KMF KRW PYG RWF UGX UYI VND VUV XAF XOF XPF"
 _THREE_DECIMAL = "BHD IQD JOD KWD LYD OMR TND"
 _FOUR_DECIMAL = "CLF UYW"
@@ -48,3 +50,30 @@ def normalise_currency(code: str) -> str:
 def minor_units(code: str) -> int:
     """Digits after the decimal point: 2 for EUR, 0 for JPY, 3 for KWD."""
     return MINOR_UNITS[normalise_currency(code)]
+
+
+class InvalidAmount(ValueError):
+    """A decimal amount that is not a plain non-negative decimal, or that has more decimals
+    than its currency has minor units (a fraction of a cent cannot be stored, and rounding
+    it would misstate the money)."""
+
+
+_MAX_DECIMAL_TEXT = 32
+_DECIMAL = re.compile(r"[0-9]+(?:\.[0-9]+)?|\.[0-9]+")  # PayPal's money pattern, unsigned
+
+
+def to_minor_units(value: str, currency: str) -> int:
+    """A decimal string ("20.00" USD, "500" JPY, "1.250" KWD) as an integer of minor units.
+
+    Exact, never through a float; fewer decimals than the currency has are padded
+    ("20.5" USD is 2050); more are refused, even trailing zeros: the provider wrote an
+    amount the currency cannot have."""
+    exponent = minor_units(currency)
+    if len(value) > _MAX_DECIMAL_TEXT or not _DECIMAL.fullmatch(value):
+        raise InvalidAmount(f"'{value[:_MAX_DECIMAL_TEXT]}' is not a non-negative decimal amount")
+    whole, _, fraction = value.partition(".")
+    if len(fraction) > exponent:
+        raise InvalidAmount(
+            f"'{value}' has {len(fraction)} decimals and {normalise_currency(currency)} has {exponent}"
+        )
+    return int((whole or "0") + fraction.ljust(exponent, "0"))

@@ -36,7 +36,7 @@ def refund_status(amount_refunded: int, amount: int | None) -> Status:
     """A cumulative refund total read against the payment's amount.
 
     Until the payment's amount is known the refund can only be called partial; the status
-    is resolved again whenever the amount arrives (see `Transaction.merge`)."""
+    is resolved again whenever the amount arrives (see `merge_event`)."""
     if amount is not None and amount_refunded >= amount:
         return Status.REFUNDED
     return Status.PARTIALLY_REFUNDED

@@ -1,38 +1,46 @@
 """JSON log lines, one per line, with a correlation id.
 
-Only fields passed explicitly are written: a raw body, a header value or a secret never
-reaches a log line because nothing here is given one. Fields bound with `correlated` (the
-API Gateway request id, the Lambda request id, the X-Ray trace id) are added to every
-line written inside that block, so one request's lines can be found together."""
+Every line is made by `json_line` and this service writes its own, EMF metric lines included
+(see `observability.metrics`), with `log`; `JsonFormatter` gives records that other code
+sends through `logging` (Chalice's own error reports) the same shape. Only fields passed explicitly are
+written: a raw body, a header value or a secret never reaches a log line because nothing
+here is given one. Fields bound with `correlated` (the API Gateway request id, the Lambda
+request id, the X-Ray trace id) are added to every line written inside that block, so one
+request's lines can be found together."""
 from __future__ import annotations
 
 import json
 import logging
 import sys
+import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import datetime, timezone
-from typing import Any, TextIO
+from typing import Any
 
 _LOGGER = logging.getLogger("payment_webhooks")
-# Built once: `json.dumps` with any option builds a new encoder for every call.
-_COMPACT = json.JSONEncoder(separators=(",", ":"), default=str)
 _BOUND: ContextVar[dict[str, Any]] = ContextVar("payment_webhooks_log_fields", default={})
+
+
+def json_line(level: int, message: str, fields: Mapping[str, Any], created: float) -> str:
+    """The time (UTC, ISO-8601 with `Z`), level, message, the bound fields, then `fields`."""
+    line: dict[str, Any] = {
+        "time": datetime.fromtimestamp(created, tz=timezone.utc).isoformat().replace("+00:00", "Z"),
+        "level": logging.getLevelName(level).lower(),
+        "message": message,
+    }
+    line.update(_BOUND.get())
+    line.update(fields)
+    return json.dumps(line, default=str)
 
 
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
-        line: dict[str, Any] = {
-            "time": _utc_text(datetime.fromtimestamp(record.created, tz=timezone.utc)),
-            "level": record.levelname.lower(),
-            "message": record.getMessage(),
-        }
-        line.update(_BOUND.get())
-        line.update(getattr(record, "fields", {}))
+        fields = dict(getattr(record, "fields", {}))
         if record.exc_info:
-            line["exception"] = self.formatException(record.exc_info)
-        return json.dumps(line, default=str)
+            fields["exception"] = self.formatException(record.exc_info)
+        return json_line(record.levelno, record.getMessage(), fields, record.created)
 
 
 def configure(level: str = "INFO") -> logging.Logger:
@@ -43,35 +51,23 @@ def configure(level: str = "INFO") -> logging.Logger:
         _LOGGER.addHandler(handler)
         _LOGGER.propagate = False
     _LOGGER.setLevel(level)
-    # JsonFormatter writes none of these record fields, nor the caller's file and line;
-    # collecting them costs every line (the logging HOWTO's "Optimization" section).
-    logging.logThreads = logging.logProcesses = logging.logMultiprocessing = False
-    logging._srcfile = None  # type: ignore[attr-defined]
     # chalice local turns on INFO for every logger; botocore then logs each client it builds.
     logging.getLogger("botocore").setLevel(logging.WARNING)
     return _LOGGER
 
 
-def log(message: str, level: int = logging.INFO, **fields: Any) -> None:
-    _LOGGER.log(level, message, extra={"fields": fields})
+def log(message: str, level: int = logging.INFO, *, whatever_the_level: bool = False,
+        **fields: Any) -> None:
+    """One line with `fields` on stdout (looked up at each call), if the app logger's level
+    lets `level` through; `whatever_the_level`: always, as a line carrying EMF metrics must
+    be (or the metrics vanish with it).
 
-
-def write_document(document: Mapping[str, Any], stream: TextIO | None = None) -> None:
-    """Write `document`, after the time and the bound correlation fields, as one line on
-    `stream` (stdout when None, looked up at each call).
-
-    Straight to the stream, not through `logging`: a document carrying EMF metrics must be
-    written whatever the log level (or the metrics vanish with it), and a webhook writes
-    one, where the logging machinery would cost more than the JSON itself."""
-    line = _COMPACT.encode({"time": _utc_text(datetime.now(timezone.utc)), **_BOUND.get(), **document})
-    out = sys.stdout if stream is None else stream
-    out.write(line + "\n")
-    out.flush()
-
-
-def _utc_text(moment: datetime) -> str:
-    """A line's `time`: ISO-8601 in UTC with `Z`, to the microsecond."""
-    return moment.isoformat().replace("+00:00", "Z")
+    Written directly rather than as a `logging` record: in the webhook handler the record
+    machinery costs several times the line itself (benchmarks/ingest.py measures the
+    handler), and a webhook writes a line for every event."""
+    if whatever_the_level or _LOGGER.isEnabledFor(level):
+        sys.stdout.write(json_line(level, message, fields, time.time()) + "\n")
+        sys.stdout.flush()
 
 
 @contextmanager

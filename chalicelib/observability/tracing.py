@@ -1,7 +1,7 @@
 """AWS X-Ray tracing: botocore calls plus named subsegments, and no cost when it is off.
 
 When the stage does not trace (`TRACING` unset, as locally), `aws_xray_sdk` is never
-imported: importing it costs ~0.4 s because its recorder builds a sampling client at
+imported: importing it is slow, because its recorder builds a sampling client at
 import. When it does (`TRACING=xray`, set with `xray: true` in dev and prod), only
 botocore is patched (not `patch_all`, which would also wrap requests, httplib, sqlite and
 more we do not use), once, before the first AWS call."""

@@ -19,12 +19,15 @@ A path naming no known provider is counted under `Provider=unknown`: the path is
 caller-chosen, and each new dimension value would be a new billed custom metric."""
 from __future__ import annotations
 
+import logging
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from chalicelib.errors import ServiceError, SignatureError, UnknownProvider
+from chalicelib.observability.logs import log
 from chalicelib.observability.metrics import MILLISECONDS, Directive, Metric, MetricsWriter
 
 if TYPE_CHECKING:
@@ -72,35 +75,31 @@ def _report_events(metrics: MetricsWriter, observation: WebhookObservation, late
     provider = observation.provider
     timing = {"WebhookLatency": latency_ms, "SignatureFailures": 0}
     if not observation.events:  # a delivery that carried no events
-        metrics.put({"Provider": provider}, (TIMING,), timing,
-                    message="webhook stored no events", level="info", provider=provider)
+        metrics.put("webhook stored no events", logging.INFO, {"Provider": provider}, (TIMING,), timing,
+                    provider=provider)
         return
-    counts: dict[str, int] = {}
-    for event in observation.events:
-        counts[event.outcome.value] = counts.get(event.outcome.value, 0) + 1
+    counts = Counter(event.outcome.value for event in observation.events)
     for index, event in enumerate(observation.events):
         outcome = event.outcome.value
         fields: dict[str, Any] = dict(provider=provider, event_id=event.event_id,
                                       transaction=event.transaction, outcome=outcome)
         if outcome in counts:  # the first line of its outcome; the very first also times
-            metrics.put({"Provider": provider, "Outcome": outcome},
+            metrics.put("webhook event stored", logging.INFO, {"Provider": provider, "Outcome": outcome},
                         (TIMING, COUNTED) if index == 0 else (COUNTED,),
-                        {**timing, "Webhooks": counts.pop(outcome)},
-                        message="webhook event stored", level="info", **fields)
+                        {**timing, "Webhooks": counts.pop(outcome)}, **fields)
         else:
-            metrics.log(message="webhook event stored", level="info", **fields)
+            log("webhook event stored", **fields)
 
 
 def _report_rejection(metrics: MetricsWriter, provider: str, error: ServiceError, latency_ms: float) -> None:
     values = {"WebhookLatency": latency_ms, "SignatureFailures": int(isinstance(error, SignatureError)),
               "Webhooks": 1}
-    metrics.put({"Provider": provider, "Outcome": error.code}, (TIMING, COUNTED), values,
-                message="webhook rejected", level="warning",
-                provider=provider, error=error.code, status=error.status)
+    metrics.put("webhook rejected", logging.WARNING, {"Provider": provider, "Outcome": error.code},
+                (TIMING, COUNTED), values, provider=provider, error=error.code, status=error.status)
 
 
 def _report_failure(metrics: MetricsWriter, provider: str, latency_ms: float) -> None:
     """An unexpected error: the handler's error reporting logs the exception itself."""
-    metrics.put({"Provider": provider, "Outcome": "internal_error"}, (TIMING, COUNTED),
-                {"WebhookLatency": latency_ms, "SignatureFailures": 0, "Webhooks": 1},
-                message="webhook failed", level="error", provider=provider)
+    metrics.put("webhook failed", logging.ERROR, {"Provider": provider, "Outcome": "internal_error"},
+                (TIMING, COUNTED), {"WebhookLatency": latency_ms, "SignatureFailures": 0, "Webhooks": 1},
+                provider=provider)

@@ -9,13 +9,14 @@ do not follow the provider's own nesting once a module has to pick a branch by e
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
 from pydantic import ValidationError
 
 from chalicelib.domain.currencies import UnknownCurrency, normalise_currency
-from chalicelib.domain.events import CanonicalEvent
+from chalicelib.domain.events import CanonicalEvent, ParsedEvent
 from chalicelib.domain.timestamps import InvalidTimestamp, from_epoch, parse_iso
 from chalicelib.errors import InvalidPayload
 
@@ -42,6 +43,20 @@ def _refuse_constant(name: str) -> None:
 
 # What `json.loads(raw, parse_constant=...)` does, without building a decoder per call.
 _DECODER = json.JSONDecoder(parse_constant=_refuse_constant)
+
+
+def one_event(raw: bytes, to_event: Callable[[Fields], CanonicalEvent]) -> list[ParsedEvent]:
+    """A body that is one event (Square, PayPal): that event, kept with the exact bytes."""
+    return [ParsedEvent(event=to_event(Fields(load_object(raw), "")), raw=raw)]
+
+
+def stored_event(raw: bytes, event_id: str, to_event: Callable[[Fields], CanonicalEvent],
+                 id_field: str) -> CanonicalEvent:
+    """The event `one_event` kept as `raw`, parsed again for replay; it must be `event_id`."""
+    event = to_event(Fields(load_object(raw), ""))
+    if event.event_id != event_id:
+        raise InvalidPayload(f"{id_field}: stored event {event_id!r} holds event {event.event_id!r}")
+    return event
 
 
 def build_event(envelope: dict[str, Any], **fields: Any) -> CanonicalEvent:

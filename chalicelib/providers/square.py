@@ -34,10 +34,10 @@ from pydantic import Field
 
 from chalicelib.domain.events import CanonicalEvent, ParsedEvent, PaymentFacts, RefundFact
 from chalicelib.domain.status import Status
-from chalicelib.errors import InvalidPayload, SignatureError
+from chalicelib.errors import SignatureError
 from chalicelib.providers.base import ProviderRegistration, SecretsSection, WebhookRequest
 from chalicelib.providers.hmac_provider import HmacProvider, SignatureHeader, SignedMessage
-from chalicelib.providers.payload import Fields, build_event, load_object
+from chalicelib.providers.payload import Fields, build_event, one_event, stored_event
 
 HEADER = "x-square-hmacsha256-signature"
 
@@ -96,16 +96,10 @@ class SquareProvider(HmacProvider[SquareSecrets]):
         )
 
     def parse(self, request: WebhookRequest) -> list[ParsedEvent]:
-        event = canonical_event(Fields(load_object(request.raw_body), ""))
-        return [ParsedEvent(event=event, raw=request.raw_body)]
+        return one_event(request.raw_body, canonical_event)
 
     def parse_stored(self, raw: bytes, event_id: str) -> CanonicalEvent:
-        event = canonical_event(Fields(load_object(raw), ""))
-        if event.event_id != event_id:
-            raise InvalidPayload(
-                f"event_id: stored event {event_id!r} holds event {event.event_id!r}"
-            )
-        return event
+        return stored_event(raw, event_id, canonical_event, "event_id")
 
 
 PROVIDER = ProviderRegistration(name=SquareProvider.name, build=SquareProvider, secrets=SquareSecrets)

@@ -22,14 +22,13 @@ marks skip what was applied.
 from __future__ import annotations
 
 import logging
-import random
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
-from chalicelib.domain.analytics import ZERO, DailyFigures, DayBucket, change_delta, payment_facts
-from chalicelib.storage.analytics import AnalyticsRepository
+from chalicelib.backoff import Sleep, retry_attempts
+from chalicelib.domain.analytics import ZERO, DailyFigures, DayBucket, change_delta, counted_transaction
+from chalicelib.services.ports import DailyFiguresStore
 from chalicelib.storage.errors import PreconditionFailed
 from chalicelib.storage.transaction_stream import StreamBatch
 
@@ -58,7 +57,7 @@ class MarkContended(Exception):
 
 
 class AnalyticsService:
-    def __init__(self, repository: AnalyticsRepository, sleep: Callable[[float], None] = time.sleep) -> None:
+    def __init__(self, repository: DailyFiguresStore, sleep: Sleep = time.sleep) -> None:
         self._repository = repository
         self._sleep = sleep
 
@@ -68,7 +67,7 @@ class AnalyticsService:
         them for every consumer); the marks make their retry harmless here."""
         by_bucket: dict[DayBucket, list[_Entry]] = {}
         for change in batch.changes:
-            delta = change_delta(payment_facts(change.before), payment_facts(change.after))
+            delta = change_delta(counted_transaction(change.before), counted_transaction(change.after))
             for bucket, figures in delta.items():
                 by_bucket.setdefault(bucket, []).append(_Entry(change.position, change.sequence, figures))
         failed: list[str] = []
@@ -98,7 +97,7 @@ class AnalyticsService:
             return
         except PreconditionFailed:
             pass  # this bucket took some of these records already: continue after its mark
-        for attempt in range(MAX_CONFLICT_RETRIES):
+        for _ in retry_attempts(MAX_CONFLICT_RETRIES, self._sleep):
             mark = self._repository.mark(bucket, lane)
             rest = [entry for entry in entries if mark is None or entry.position > mark]
             if not rest:
@@ -107,7 +106,7 @@ class AnalyticsService:
                 self._repository.add_after(bucket, _total(rest), lane, mark, rest[-1].position)
                 return
             except PreconditionFailed:
-                self._sleep(random.uniform(0, 0.01 * 2 ** attempt))
+                pass  # the mark moved between our read and our write: read it again
         raise MarkContended(f"bucket {bucket} kept changing under lane {lane}")
 
 

@@ -18,10 +18,8 @@ from chalicelib.errors import PayloadTooLarge
 from chalicelib.providers.base import WebhookProvider, WebhookRequest
 from chalicelib.services.conflicts import retry_on_conflict
 from chalicelib.storage.errors import DuplicateEvent, PreconditionFailed
+from chalicelib.services.ports import Ledger, SigningSecrets, TransactionReader
 from chalicelib.storage.events import event_item
-from chalicelib.storage.ledger import PaymentLedger
-from chalicelib.storage.secrets import SecretsRepository
-from chalicelib.storage.transactions import TransactionRepository
 
 
 Trace = Callable[..., AbstractContextManager[object]]
@@ -52,9 +50,9 @@ class IngestService:
     def __init__(
         self,
         providers: Callable[[str], WebhookProvider],
-        secrets: SecretsRepository,
-        ledger: PaymentLedger,
-        transactions: TransactionRepository,
+        secrets: SigningSecrets,
+        ledger: Ledger,
+        transactions: TransactionReader,
         clock: Callable[[], datetime],
         max_body_bytes: int,
         retention: timedelta,

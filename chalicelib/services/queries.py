@@ -9,8 +9,8 @@ from chalicelib.domain.timestamps import sortable
 from chalicelib.domain.transaction import Transaction
 from chalicelib.errors import NotFound
 from chalicelib.services.cursor import CursorCodec
-from chalicelib.storage.events import EventRepository, StoredEvent
-from chalicelib.storage.transactions import TransactionRepository
+from chalicelib.services.ports import EventReader, TransactionReader
+from chalicelib.storage.events import StoredEvent
 
 EARLIEST = "0000"
 LATEST = "9999"
@@ -43,7 +43,7 @@ class TransactionList:
 
 class QueryService:
     def __init__(
-        self, transactions: TransactionRepository, events: EventRepository, cursors: CursorCodec,
+        self, transactions: TransactionReader, events: EventReader, cursors: CursorCodec,
     ) -> None:
         self._transactions = transactions
         self._events = events

@@ -14,9 +14,7 @@ from chalicelib.domain.transaction import merge_event
 from chalicelib.errors import NotFound
 from chalicelib.providers.base import WebhookProvider
 from chalicelib.services.conflicts import retry_on_conflict
-from chalicelib.storage.events import EventRepository
-from chalicelib.storage.ledger import PaymentLedger
-from chalicelib.storage.transactions import TransactionRepository
+from chalicelib.services.ports import EventReader, Ledger, TransactionReader
 
 
 
@@ -28,8 +26,8 @@ class ReplayResult:
 
 class ReplayService:
     def __init__(
-        self, providers: Callable[[str], WebhookProvider], events: EventRepository,
-        transactions: TransactionRepository, ledger: PaymentLedger, clock: Callable[[], datetime],
+        self, providers: Callable[[str], WebhookProvider], events: EventReader,
+        transactions: TransactionReader, ledger: Ledger, clock: Callable[[], datetime],
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self._providers = providers

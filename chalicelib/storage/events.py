@@ -2,9 +2,14 @@
 
 Key `pk` = `<provider>#<event_id>`. Each item keeps the exact raw bytes (for replay), the
 arrival time and the outcome, and expires through TTL (`expires_at`) after the retention
-period, which is also how long a redelivery is recognised as a duplicate."""
+period, which is also how long a redelivery is recognised as a duplicate.
+
+The raw bytes are stored zlib-compressed under `raw_zlib`: DynamoDB charges a write by the
+KB of item, the body is most of the item, and provider JSON compresses to less than half.
+Items written before that keep the bytes as they came under `raw`; both are read."""
 from __future__ import annotations
 
+import zlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -35,19 +40,25 @@ def event_item(
     event: CanonicalEvent, raw: bytes, received_at: datetime, outcome: Outcome,
     retention: timedelta,
 ) -> dict[str, Any]:
-    """The typed item to put, conditionally, when the event is first received (typed here,
-    not through `to_attributes`: every webhook builds one)."""
-    item = {
-        "pk": {"S": event_pk(event.provider, event.event_id)},
-        "provider": {"S": event.provider}, "event_id": {"S": event.event_id},
-        "type": {"S": event.type}, "occurred_at": {"S": format_iso(event.occurred_at)},
-        "received_at": {"S": format_iso(received_at)}, "outcome": {"S": outcome.value},
-        "raw": {"B": raw}, "expires_at": {"N": str(int((received_at + retention).timestamp()))},
-    }
-    transaction = event.transaction_ref
-    if transaction is not None:
-        item["transaction"] = {"S": transaction}
-    return item
+    """The typed item to put, conditionally, when the event is first received."""
+    return to_attributes({
+        "pk": event_pk(event.provider, event.event_id),
+        "provider": event.provider, "event_id": event.event_id, "type": event.type,
+        "occurred_at": format_iso(event.occurred_at), "received_at": format_iso(received_at),
+        "outcome": outcome.value, "transaction": event.transaction_ref,
+        "raw_zlib": zlib.compress(raw), "expires_at": int((received_at + retention).timestamp()),
+    })
+
+
+def stored_event(item: dict[str, Any]) -> StoredEvent:
+    """A typed item read back, in either layout of the raw bytes."""
+    values = from_attributes(item)
+    return StoredEvent(
+        provider=values["provider"], event_id=values["event_id"], type=values["type"],
+        occurred_at=parse_iso(values["occurred_at"]), received_at=parse_iso(values["received_at"]),
+        outcome=Outcome(values["outcome"]), transaction=values.get("transaction"),
+        raw=zlib.decompress(values["raw_zlib"]) if "raw_zlib" in values else values["raw"],
+    )
 
 
 class EventRepository:
@@ -65,12 +76,4 @@ class EventRepository:
                 TableName=self._table, ConsistentRead=True,
                 Key=to_attributes({"pk": event_pk(provider, event_id)}),
             )
-        if "Item" not in response:
-            return None
-        item = from_attributes(response["Item"])
-        return StoredEvent(
-            provider=item["provider"], event_id=item["event_id"], type=item["type"],
-            occurred_at=parse_iso(item["occurred_at"]), received_at=parse_iso(item["received_at"]),
-            outcome=Outcome(item["outcome"]), transaction=item.get("transaction"),
-            raw=item["raw"],
-        )
+        return stored_event(response["Item"]) if "Item" in response else None

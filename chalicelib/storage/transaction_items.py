@@ -17,11 +17,13 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
+from chalicelib.domain.documents import (
+    archive_pointer_document, archive_pointer_from_document, event_record_document,
+    event_record_from_document,
+)
 from chalicelib.domain.status import Status
 from chalicelib.domain.timestamps import format_iso, parse_iso, sortable
-from chalicelib.domain.transaction import (
-    ArchivePointer, EventRecord, MergeState, Transaction,
-)
+from chalicelib.domain.transaction import MergeState, Transaction
 
 KEY_ATTRIBUTES = ("pk",)
 TIME_FIELDS = ("created_at", "updated_at", "last_event_at", "first_event_at")
@@ -46,14 +48,6 @@ def archive_shard(pk: str) -> str:
     return str(int.from_bytes(digest[:4], "big") % ARCHIVE_SHARDS)
 
 
-def record_to_item(record: EventRecord) -> dict[str, Any]:
-    return {
-        "event_id": record.event_id, "type": record.type,
-        "occurred_at": format_iso(record.occurred_at),
-        "received_at": format_iso(record.received_at), "outcome": record.outcome.value,
-    }
-
-
 def to_item(txn: Transaction) -> dict[str, Any]:
     pk = transaction_pk(txn.provider, txn.id)
     item: dict[str, Any] = {
@@ -65,7 +59,7 @@ def to_item(txn: Transaction) -> dict[str, Any]:
         "last_event_at": format_iso(txn.last_event_at),
         "created_key": created_key(sortable(txn.created_at), pk),
         ARCHIVE_SHARD: archive_shard(pk) if txn.archived is None else None,
-        "events": [record_to_item(r) for r in txn.events] if txn.archived is None or txn.events else None,
+        "events": [event_record_document(r) for r in txn.events] if txn.archived is None or txn.events else None,
         "refunds": dict(txn.refunds) or None,
         "version": txn.version,
         "frontier": txn.merge.frontier, "frontier_status": txn.merge.frontier_status.value,
@@ -74,7 +68,7 @@ def to_item(txn: Transaction) -> dict[str, Any]:
     }
     item.update({SOURCE_PREFIX + name: key for name, key in txn.merge.sources.items()})
     if txn.archived is not None:
-        item["archived"] = {"at": format_iso(txn.archived.at), "object": txn.archived.object}
+        item["archived"] = archive_pointer_document(txn.archived)
     return item
 
 
@@ -94,13 +88,7 @@ def from_item(item: dict[str, Any]) -> Transaction:
         payment_method=item.get("payment_method"), live=item.get("live"),
         created_at=parse_iso(item["created_at"]), updated_at=parse_iso(item["updated_at"]),
         last_event_at=parse_iso(item["last_event_at"]),
-        events=tuple(
-            EventRecord(
-                event_id=r["event_id"], type=r["type"], occurred_at=parse_iso(r["occurred_at"]),
-                received_at=parse_iso(r["received_at"]), outcome=r["outcome"],
-            )
-            for r in item.get("events", [])
-        ),
+        events=tuple(event_record_from_document(r) for r in item.get("events", [])),
         refunds=item.get("refunds") or {},
         merge=MergeState(
             frontier=item["frontier"], frontier_status=Status(item["frontier_status"]),
@@ -108,10 +96,7 @@ def from_item(item: dict[str, Any]) -> Transaction:
             first_event_at=parse_iso(item["first_event_at"]), sources=sources,
         ),
         version=item.get("version", 0),
-        archived=(
-            ArchivePointer(at=parse_iso(archived["at"]), object=archived["object"])
-            if archived else None
-        ),
+        archived=archive_pointer_from_document(archived) if archived else None,
     ), strict=True)
 
 

@@ -56,7 +56,7 @@ def test_a_range_with_no_transactions_is_an_empty_list(client) -> None:
 
 def test_a_reversed_or_too_long_range_is_a_400_in_the_contract_shape(client) -> None:
     for query in ("from=2026-02-01&to=2026-01-01", "from=2025-01-01&to=2026-01-02", "from=2026-01-01",
-                  "from=2026-01-01&to=2026-01-02&provider=paypal", "from=yesterday&to=2026-01-01"):
+                  "from=2026-01-01&to=2026-01-02&provider=worldpay", "from=yesterday&to=2026-01-01"):
         response = client.http.get(f"/analytics/daily?{query}")
         assert response.status_code == 400, query
         assert response.json_body["error"] == "invalid_request" and response.json_body["message"]

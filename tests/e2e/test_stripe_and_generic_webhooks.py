@@ -118,7 +118,7 @@ def test_an_invalid_field_is_400_naming_it(client) -> None:
 
 
 def test_unknown_provider_is_404(client) -> None:
-    response = client.http.post("/webhooks/paypal", headers={"Content-Type": "application/json"}, body=b"{}")
+    response = client.http.post("/webhooks/worldpay", headers={"Content-Type": "application/json"}, body=b"{}")
     assert (response.status_code, response.json_body["error"]) == (404, "unknown_provider")
 
 

@@ -166,3 +166,19 @@ def test_the_stream_mapping_and_the_schedule_get_what_chalice_cannot_set(prod) -
         assert properties["DeadLetterQueue"] == {
             "Type": "SQS", "TargetArn": {"Fn::GetAtt": ["ScheduleDeadLetterQueue", "Arn"]}}
         assert properties["Environment"]["Variables"]["ARCHIVE_BUCKET"] == {"Ref": "ArchiveBucket"}
+
+
+def test_the_package_carries_paypal_s_ca_bundle_and_a_cryptography_build_lambda_can_load(prod) -> None:
+    """Lambda's Python 3.11 runs on glibc 2.26: a manylinux_2_34 wheel (what a recent Linux
+    installs locally) would fail to import there, so the packaged one must be older."""
+    import zipfile
+
+    path, _ = prod
+    with zipfile.ZipFile(path.parent / "deployment.zip") as archive:
+        names = set(archive.namelist())
+        assert "chalicelib/providers/paypal/digicert-roots.pem" in names
+        (wheel,) = [n for n in names if n.startswith("cryptography-") and n.endswith(".dist-info/WHEEL")]
+        tags = [line.removeprefix("Tag: ") for line in archive.read(wheel).decode().splitlines()
+                if line.startswith("Tag: ")]
+    glibc = [tuple(map(int, tag.split("manylinux_")[1].split("_")[:2])) for tag in tags if "manylinux_" in tag]
+    assert glibc and min(glibc) <= (2, 26), tags

@@ -16,9 +16,10 @@ from typing import Any
 from chalicelib.domain.events import CanonicalEvent, PaymentFacts
 from chalicelib.domain.status import Status
 from chalicelib.domain.transaction import Transaction, merge_event
-from chalicelib.services.archive.run import ArchivalService, snapshot_line
+from chalicelib.services.archive.run import ArchivalService
 from chalicelib.storage.archive.lease import ArchiveLease
 from chalicelib.storage.archive.parts import PartLimits
+from chalicelib.storage.archive.snapshots import snapshot_line
 
 NOW = datetime.now(timezone.utc).replace(microsecond=0)
 

@@ -12,6 +12,8 @@ from typing import Any
 import stripe
 from standardwebhooks import Webhook
 
+from tests.support.paypal import OTHER_WEBHOOK_ID, paypal_headers, paypal_secrets
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SECRETS = json.loads((REPO_ROOT / "local" / "secrets.json").read_text())
 FIXTURES = REPO_ROOT / "tests" / "fixtures"
@@ -158,5 +160,11 @@ SIGNERS: dict[str, FixtureSigner] = {
         secrets={**SECRETS["adyen"], "hmac_keys": [ADYEN_KEY, ADYEN_VECTOR_KEY]},
         other_secrets={"hmac_keys": ["00112233445566778899AABBCCDDEEFF00112233445566778899AABBCCDDEEFF"]},
         headers=lambda body, event_id, at: {"Content-Type": "application/json"},
+    ),
+    # PayPal signs with the test authority's certificate, served from 127.0.0.1.
+    "paypal": FixtureSigner(
+        secrets=paypal_secrets(),
+        other_secrets=paypal_secrets(webhook_ids=[OTHER_WEBHOOK_ID]),
+        headers=lambda body, event_id, at: paypal_headers(body, at),
     ),
 }

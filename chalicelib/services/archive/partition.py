@@ -13,26 +13,25 @@ reads) and those still identical are replaced. Those lines are remembered for th
 the partition, so a late index view of one of them is never written into a new part."""
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from datetime import date, datetime
 
 from chalicelib.domain.archive import Manifest, ManifestPart
 from chalicelib.domain.transaction import ArchivePointer, Transaction
 from chalicelib.observability.logs import log
-from chalicelib.services.archive.replace import Archived, Outcome, Replacer
-from chalicelib.storage.archive.archivable import ArchivableTransactions
-from chalicelib.storage.archive.bucket import ArchiveBucket
+from chalicelib.services.archive.replace import Archived, ReplacementOutcome, Replacer
+from chalicelib.services.ports import ArchivableRecords, ArchiveStore
 from chalicelib.storage.archive.parts import (
     PartBuilder, PartLimits, line_digest, part_lines,
 )
+from chalicelib.storage.archive.snapshots import read_snapshot
 
 RECOVERY_BATCH = 100
 
 
 class PartitionArchiver:
     def __init__(
-        self, provider: str, day: date, *, records: ArchivableTransactions, bucket: ArchiveBucket,
+        self, provider: str, day: date, *, records: ArchivableRecords, bucket: ArchiveStore,
         replacer: Replacer, snapshot: Callable[[Transaction], bytes], limits: PartLimits,
         now: datetime, tally: Callable[..., None],
     ) -> None:
@@ -76,11 +75,11 @@ class PartitionArchiver:
         self._manifest = self._manifest.with_part(ManifestPart(key, part.lines, part.sha256))
         self._bucket.put_manifest(self._manifest)
         outcomes = self._replacer.replace_all(self._waiting, self._pointer(key))
-        self._tally(parts=1, bytes=len(part.body), archived=outcomes[Outcome.REPLACED],
-                    changed=outcomes[Outcome.CHANGED])
+        replaced, changed = outcomes[ReplacementOutcome.REPLACED], outcomes[ReplacementOutcome.CHANGED]
+        self._tally(parts=1, bytes=len(part.body), archived=replaced, changed=changed)
         log("archival.part", provider=self.provider, date=self.day.isoformat(), part=key,
             lines=part.lines, bytes=len(part.body), raw_bytes=part.raw_bytes,
-            archived=outcomes[Outcome.REPLACED], changed=outcomes[Outcome.CHANGED])
+            archived=replaced, changed=changed)
         self._builder = PartBuilder(self._limits)
         self._waiting = []
 
@@ -88,8 +87,7 @@ class PartitionArchiver:
         """Replace what a crash left live of a committed part (at most one part's lines)."""
         batch: list[tuple[str, bytes]] = []
         for line in part_lines(self._bucket.read_part(part.key, part.sha256)):
-            view = json.loads(line)
-            batch.append((view["id"], line_digest(line)))
+            batch.append((read_snapshot(line).id, line_digest(line)))
             if len(batch) == RECOVERY_BATCH:
                 self._finish_batch(batch, part.key)
                 batch = []
@@ -105,8 +103,8 @@ class PartitionArchiver:
             if txn is not None and txn.archived is None and line_digest(self._snapshot(txn)) == digest:
                 waiting.append(Archived(self.provider, payment_id, txn.version, digest))
         outcomes = self._replacer.replace_all(waiting, self._pointer(key))
-        self._tally(archived=outcomes[Outcome.REPLACED], recovered=outcomes[Outcome.REPLACED],
-                    changed=outcomes[Outcome.CHANGED])
+        replaced = outcomes[ReplacementOutcome.REPLACED]
+        self._tally(archived=replaced, recovered=replaced, changed=outcomes[ReplacementOutcome.CHANGED])
 
     def _pointer(self, key: str) -> ArchivePointer:
         return ArchivePointer(at=self._now, object=self._bucket.object_url(key))

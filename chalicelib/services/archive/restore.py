@@ -10,22 +10,34 @@ analytics see no change and the next run does not archive it a second time; even
 arrived after archival are kept after the archived ones. Running it twice changes nothing."""
 from __future__ import annotations
 
-import json
+import enum
+import time
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from chalicelib.domain.timestamps import parse_iso
-from chalicelib.domain.transaction import EventRecord, Transaction
+from chalicelib.backoff import Sleep, retry_attempts
+from chalicelib.domain.transaction import Transaction
 from chalicelib.errors import NotFound
 from chalicelib.observability.logs import log
-from chalicelib.storage.archive.archivable import ArchivableTransactions
-from chalicelib.storage.archive.bucket import ArchiveBucket
+from chalicelib.services.ports import ArchivableRecords, ArchiveStore
 from chalicelib.storage.archive.parts import part_lines
+from chalicelib.storage.archive.snapshots import Snapshot, read_snapshot
 
 BATCH = 100
 MAX_ATTEMPTS = 3
+
+
+class RestoreOutcome(enum.Enum):
+    """What restoring one snapshot did (counted by value in the report)."""
+
+    RESTORED = "restored"
+    ALREADY_RESTORED = "already_restored"
+    NOT_THIS_SNAPSHOT = "not_this_snapshot"
+    """The record is not the archived record of this part (archived again later, or live)."""
+    BUSY = "busy"
+    """The record kept changing under every attempt: run the restore again."""
 
 
 @dataclass(frozen=True)
@@ -42,52 +54,49 @@ class RestoreReport:
 
 
 class ArchiveRestoreService:
-    def __init__(self, records: ArchivableTransactions, bucket: ArchiveBucket) -> None:
+    def __init__(self, records: ArchivableRecords, bucket: ArchiveStore,
+                 sleep: Sleep = time.sleep) -> None:
         self._records = records
         self._bucket = bucket
+        self._sleep = sleep
 
     def restore(self, provider: str, day: date) -> RestoreReport:
         manifest = self._bucket.manifest(provider, day)
         if manifest is None:
             raise NotFound(f"no archived partition {provider} {day.isoformat()}")
-        outcomes: Counter[str] = Counter()
+        outcomes: Counter[RestoreOutcome] = Counter()
         lines = 0
         for part in manifest.parts:
             url = self._bucket.object_url(part.key)
-            batch: list[dict[str, Any]] = []
+            batch: list[Snapshot] = []
             for line in part_lines(self._bucket.read_part(part.key, part.sha256)):
-                batch.append(json.loads(line))
+                batch.append(read_snapshot(line))
                 lines += 1
                 if len(batch) == BATCH:
                     outcomes.update(self._restore_batch(batch, url))
                     batch = []
             outcomes.update(self._restore_batch(batch, url))
-        report = RestoreReport(provider, day, len(manifest.parts), lines, dict(outcomes))
+        report = RestoreReport(provider, day, len(manifest.parts), lines,
+                               {outcome.value: count for outcome, count in outcomes.items()})
         log("archival.restore", **report.as_dict())
         return report
 
-    def _restore_batch(self, snapshots: list[dict[str, Any]], url: str) -> Counter[str]:
-        current = self._records.get_many([(s["provider"], s["id"]) for s in snapshots])
+    def _restore_batch(self, snapshots: list[Snapshot], url: str) -> Counter[RestoreOutcome]:
+        current = self._records.get_many([(s.provider, s.id) for s in snapshots])
         return Counter(
-            self._restore_one(current.get((s["provider"], s["id"])), s, url) for s in snapshots
+            self._restore_one(current.get((s.provider, s.id)), s, url) for s in snapshots
         )
 
-    def _restore_one(self, txn: Transaction | None, snapshot: dict[str, Any], url: str) -> str:
-        archived = tuple(_event(e) for e in snapshot["events"])
-        for _ in range(MAX_ATTEMPTS):
+    def _restore_one(self, txn: Transaction | None, snapshot: Snapshot, url: str) -> RestoreOutcome:
+        archived = snapshot.events
+        for _ in retry_attempts(MAX_ATTEMPTS, self._sleep):
             if txn is None or txn.archived is None or txn.archived.object != url:
-                return "not_this_snapshot"
+                return RestoreOutcome.NOT_THIS_SNAPSHOT
             known = {e.event_id for e in archived}
             events = (*archived, *(e for e in txn.events if e.event_id not in known))
             if events == txn.events:
-                return "already_restored"
+                return RestoreOutcome.ALREADY_RESTORED
             if self._records.restore_events(txn, events):
-                return "restored"
+                return RestoreOutcome.RESTORED
             txn = self._records.get_many([(txn.provider, txn.id)]).get((txn.provider, txn.id))
-        return "busy"
-
-
-def _event(view: dict[str, Any]) -> EventRecord:
-    return EventRecord(event_id=view["event_id"], type=view["type"],
-                       occurred_at=parse_iso(view["occurred_at"]),
-                       received_at=parse_iso(view["received_at"]), outcome=view["outcome"])
+        return RestoreOutcome.BUSY

@@ -15,24 +15,16 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta
 
-from chalicelib.api.views import transaction as transaction_view
 from chalicelib.domain.archive import archive_cutoff, created_day
-from chalicelib.domain.transaction import Transaction
 from chalicelib.observability.logs import log
 from chalicelib.services.archive.partition import PartitionArchiver
 from chalicelib.services.archive.replace import Replacer
-from chalicelib.storage.archive.archivable import ArchivableTransactions
-from chalicelib.storage.archive.bucket import ArchiveBucket
-from chalicelib.storage.archive.lease import ArchiveLease
-from chalicelib.storage.archive.parts import PartLimits, encode_line
+from chalicelib.services.ports import ArchivableRecords, ArchiveStore, RunLease
+from chalicelib.storage.archive.parts import PartLimits
+from chalicelib.storage.archive.snapshots import snapshot_line
 
 DEFAULT_MARGIN = timedelta(seconds=60)
 DEFAULT_REPLACE_WORKERS = 8
-
-
-def snapshot_line(txn: Transaction) -> bytes:
-    """The archived line: exactly what `GET /transactions/{provider}/{id}` answers."""
-    return encode_line(transaction_view(txn))
 
 
 @dataclass
@@ -75,7 +67,7 @@ class Deadline:
 
 class ArchivalService:
     def __init__(
-        self, records: ArchivableTransactions, bucket: ArchiveBucket, lease: ArchiveLease,
+        self, records: ArchivableRecords, bucket: ArchiveStore, lease: RunLease,
         clock: Callable[[], datetime], after_days: int, limits: PartLimits = PartLimits(),
         margin: timedelta = DEFAULT_MARGIN, replace_workers: int = DEFAULT_REPLACE_WORKERS,
     ) -> None:

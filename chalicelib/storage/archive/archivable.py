@@ -16,12 +16,12 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from chalicelib.domain.timestamps import format_iso
+from chalicelib.domain.documents import archive_pointer_document, event_record_document
 from chalicelib.domain.transaction import ArchivePointer, EventRecord, Transaction
 from chalicelib.storage.codec import from_attributes, to_attributes, to_value
 from chalicelib.storage.errors import is_code
 from chalicelib.storage.transaction_items import (
-    ARCHIVE_SHARD, ARCHIVE_SHARDS, from_item, record_to_item, transaction_pk,
+    ARCHIVE_SHARD, ARCHIVE_SHARDS, from_item, transaction_pk,
 )
 
 ARCHIVABLE_INDEX = "archivable"
@@ -94,7 +94,7 @@ class ArchivableTransactions:
                 ExpressionAttributeNames={"#archived": "archived", "#version": "version",
                                           "#events": "events", "#shard": ARCHIVE_SHARD},
                 ExpressionAttributeValues={
-                    ":archived": to_value({"at": format_iso(pointer.at), "object": pointer.object}),
+                    ":archived": to_value(archive_pointer_document(pointer)),
                     ":version": to_value(version), ":next": to_value(version + 1),
                 },
                 ReturnValuesOnConditionCheckFailure="ALL_OLD",
@@ -134,7 +134,7 @@ class ArchivableTransactions:
                 ExpressionAttributeNames={"#events": "events", "#version": "version",
                                           "#archived": "archived"},
                 ExpressionAttributeValues={
-                    ":events": to_value([record_to_item(record) for record in events]),
+                    ":events": to_value([event_record_document(record) for record in events]),
                     ":version": to_value(txn.version), ":next": to_value(txn.version + 1),
                 },
             )

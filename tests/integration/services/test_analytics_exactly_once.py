@@ -315,10 +315,10 @@ def check_writes_per_batch(service: AnalyticsService, client: FlakyDynamoDB, sha
 
 
 def _changed_buckets(batch: Any) -> set:
-    from chalicelib.domain.analytics import change_delta, payment_facts
+    from chalicelib.domain.analytics import change_delta, counted_transaction
 
     return {bucket for change in batch.changes
-            for bucket in change_delta(payment_facts(change.before), payment_facts(change.after))}
+            for bucket in change_delta(counted_transaction(change.before), counted_transaction(change.after))}
 
 
 def test_a_bucket_of_an_unknown_query_range_is_empty(dynamodb: Any) -> None:

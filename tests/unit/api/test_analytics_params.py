@@ -36,7 +36,7 @@ def test_a_range_of_exactly_366_days_is_accepted() -> None:
     ({"from": "2026-01-01", "to": ""}, "to"),
     ({"from": "2026-01-02", "to": "2026-01-01"}, "from"),
     ({"from": "2025-01-01", "to": "2026-01-02"}, "to"),
-    ({"from": "2026-01-01", "to": "2026-01-02", "provider": "paypal"}, "provider"),
+    ({"from": "2026-01-01", "to": "2026-01-02", "provider": "worldpay"}, "provider"),
     ({"from": "2026-01-01", "to": "2026-01-02", "provider": ""}, "provider"),
     ({"from": "2026-01-01", "to": "2026-01-02", "currency": "XYZ"}, "currency"),
     ({"from": "2026-01-01", "to": "2026-01-02", "currency": " EUR"}, "currency"),

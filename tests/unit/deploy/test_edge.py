@@ -18,7 +18,7 @@ def test_only_public_routes_are_allowed_to_anyone_and_listed_providers_are_fence
 
 
 @pytest.mark.parametrize("document", [
-    {"paypal": ["1.2.3.4/32"]}, {"stripe": []}, {"stripe": ["not-an-ip"]}, {"stripe": ["10.0.0.1/8"]},
+    {"worldpay": ["1.2.3.4/32"]}, {"stripe": []}, {"stripe": ["not-an-ip"]}, {"stripe": ["10.0.0.1/8"]},
 ])
 def test_an_unknown_provider_or_a_bad_cidr_is_refused(document: dict) -> None:
     with pytest.raises(AllowlistError):

@@ -7,9 +7,11 @@ import pytest
 from chalicelib.domain.currencies import (
     MINOR_UNITS,
     RECENTLY_WITHDRAWN,
+    InvalidAmount,
     UnknownCurrency,
     minor_units,
     normalise_currency,
+    to_minor_units,
 )
 
 ISO_4217 = frozenset(currency.alpha_3 for currency in pycountry.currencies)
@@ -65,3 +67,26 @@ def test_an_unknown_code_is_refused_naming_it(code):
 def test_minor_units_of_an_unknown_code_is_refused():
     with pytest.raises(UnknownCurrency):
         minor_units("zzz")
+
+
+@pytest.mark.parametrize("value, currency, minor", [
+    ("20.00", "USD", 2000), ("20.5", "usd", 2050), ("20", "EUR", 2000), (".99", "EUR", 99), ("0", "GBP", 0),
+    ("500", "JPY", 500), ("1.250", "KWD", 1250), ("1.2345", "CLF", 12345),
+    ("92233720368547758.07", "USD", 2**63 - 1),
+])
+def test_a_decimal_amount_is_exact_minor_units_by_the_currency_s_exponent(value, currency, minor):
+    assert to_minor_units(value, currency) == minor
+
+
+@pytest.mark.parametrize("value, currency", [
+    ("20.001", "USD"), ("20.000", "USD"), ("500.5", "JPY"), ("500.0", "JPY"), ("1.2500", "KWD"),
+])
+def test_more_decimals_than_the_currency_has_is_refused_even_trailing_zeros(value, currency):
+    with pytest.raises(InvalidAmount, match=f"has {len(value.partition('.')[2])} decimals"):
+        to_minor_units(value, currency)
+
+
+@pytest.mark.parametrize("value", ["-1.00", "+1.00", "1e3", "1.", ".", "", " 1.00", "1,00", "1_000", "١٢", "NaN", "9" * 40])
+def test_anything_but_a_plain_non_negative_decimal_is_refused(value):
+    with pytest.raises(InvalidAmount, match="is not a non-negative decimal amount"):
+        to_minor_units(value, "USD")

@@ -1,9 +1,9 @@
 """EMF lines: what CloudWatch needs to turn a log line into metrics, and what a webhook reports."""
 from __future__ import annotations
 
-import io
 import json
 import logging
+from collections.abc import Callable
 
 import pytest
 
@@ -16,12 +16,22 @@ from chalicelib.services.ingest import EventReceipt, Receipt
 
 
 @pytest.fixture
-def log_lines() -> io.StringIO:
-    return io.StringIO()
+def log_lines(capsys) -> Callable[[], list[dict]]:
+    """Reads every line written on stdout during the test so far."""
+    seen: list[dict] = []
+
+    def read() -> list[dict]:
+        seen.extend(json.loads(line) for line in capsys.readouterr().out.splitlines())
+        return list(seen)
+    return read
 
 
-def emf(stream: io.StringIO) -> list[dict]:
-    return [doc for doc in map(json.loads, stream.getvalue().splitlines()) if "_aws" in doc]
+def lines(read: Callable[[], list[dict]]) -> list[dict]:
+    return read()
+
+
+def emf(read: Callable[[], list[dict]]) -> list[dict]:
+    return [doc for doc in read() if "_aws" in doc]
 
 
 def test_an_emf_document_declares_its_metrics_and_carries_their_values() -> None:
@@ -46,13 +56,9 @@ def test_a_declared_metric_without_a_value_is_a_bug() -> None:
         emf_document({"Stage": "prod"}, [Directive((Metric("Webhooks"),), (("Stage",),))], {})
 
 
-def lines(stream: io.StringIO) -> list[dict]:
-    return [json.loads(line) for line in stream.getvalue().splitlines()]
-
-
 def test_a_stored_webhook_is_one_line_that_is_both_its_log_line_and_its_metrics(log_lines) -> None:
     with correlated(request_id="req-1"):
-        with observe_webhook("stripe", MetricsWriter("prod", log_lines), clock=iter([1.0, 1.002]).__next__) as observed:
+        with observe_webhook("stripe", MetricsWriter("prod"), clock=iter([1.0, 1.002]).__next__) as observed:
             observed.record(Receipt("stripe", [EventReceipt("evt_1", "stripe/pi_1", Outcome.APPLIED)], None))
     (line,) = lines(log_lines)
     assert {k: line[k] for k in ("message", "level", "request_id", "provider", "event_id", "transaction", "outcome")} == {
@@ -65,7 +71,7 @@ def test_a_stored_webhook_is_one_line_that_is_both_its_log_line_and_its_metrics(
 def test_a_stored_webhook_is_one_line_per_event_with_a_count_per_outcome(log_lines) -> None:
     ticks = iter([10.0, 10.25])
     with correlated(request_id="req-9"):
-        with observe_webhook("stripe", MetricsWriter("prod", log_lines), clock=lambda: next(ticks)) as observed:
+        with observe_webhook("stripe", MetricsWriter("prod"), clock=lambda: next(ticks)) as observed:
             observed.record(Receipt("stripe", [EventReceipt("e1", "stripe/p", Outcome.APPLIED),
                                                EventReceipt("e2", "stripe/p", Outcome.APPLIED),
                                                EventReceipt("e3", None, Outcome.IGNORED)], None))
@@ -85,7 +91,7 @@ def test_a_stored_webhook_is_one_line_per_event_with_a_count_per_outcome(log_lin
 ])
 def test_a_rejected_webhook_counts_its_error_code(log_lines, error, provider, outcome, signature_failures) -> None:
     with pytest.raises(type(error)):
-        with observe_webhook("stripe" if provider != "unknown" else "attacker-chosen-123", MetricsWriter("dev", log_lines)):
+        with observe_webhook("stripe" if provider != "unknown" else "attacker-chosen-123", MetricsWriter("dev")):
             raise error
     (line,) = lines(log_lines)
     assert (line["Provider"], line["SignatureFailures"], line["Outcome"], line["Webhooks"]) == (
@@ -96,7 +102,7 @@ def test_a_rejected_webhook_counts_its_error_code(log_lines, error, provider, ou
 
 def test_an_unexpected_failure_is_counted_as_an_internal_error(log_lines) -> None:
     with pytest.raises(RuntimeError):
-        with observe_webhook("adyen", MetricsWriter("prod", log_lines)):
+        with observe_webhook("adyen", MetricsWriter("prod")):
             raise RuntimeError("boom")
     (line,) = lines(log_lines)
     assert (line["message"], line["level"], line["Outcome"], line["Webhooks"]) == (
@@ -104,7 +110,7 @@ def test_an_unexpected_failure_is_counted_as_an_internal_error(log_lines) -> Non
     assert "boom" not in json.dumps(line)
 
 
-def test_metric_lines_go_to_stdout_whatever_the_log_level(capsys) -> None:
+def test_metric_lines_go_to_stdout_whatever_the_log_level(log_lines) -> None:
     logger = logging.getLogger("payment_webhooks")
     level = logger.level
     logger.setLevel(logging.CRITICAL)
@@ -113,5 +119,5 @@ def test_metric_lines_go_to_stdout_whatever_the_log_level(capsys) -> None:
             observed.record(Receipt("stripe", [EventReceipt("evt_1", "stripe/pi_1", Outcome.APPLIED)], None))
     finally:
         logger.setLevel(level)
-    (line,) = [json.loads(text) for text in capsys.readouterr().out.splitlines()]
-    assert (line["event_id"], line["Webhooks"]) == ("evt_1", 1)
+    (line,) = lines(log_lines)
+    assert (line["event_id"], line["Webhooks"], line["level"]) == ("evt_1", 1, "info")

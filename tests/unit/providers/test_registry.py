@@ -7,6 +7,7 @@ from chalicelib.errors import UnknownProvider
 from chalicelib.providers.adyen import AdyenProvider
 from chalicelib.providers.base import ProviderRegistration
 from chalicelib.providers.generic import GenericProvider
+from chalicelib.providers.paypal import PayPalProvider
 from chalicelib.providers.registry import ProviderRegistry, provider_names, registrations
 from chalicelib.providers.square import SquareProvider
 from chalicelib.providers.stripe import PROVIDER as STRIPE
@@ -17,7 +18,7 @@ registry = ProviderRegistry()
 
 @pytest.mark.parametrize("name, kind", [
     ("stripe", StripeProvider), ("generic", GenericProvider), ("adyen", AdyenProvider),
-    ("square", SquareProvider),
+    ("square", SquareProvider), ("paypal", PayPalProvider),
 ])
 def test_each_receiver_name_gives_its_provider_named_the_same(name, kind):
     provider = registry.get(name)
@@ -27,7 +28,7 @@ def test_each_receiver_name_gives_its_provider_named_the_same(name, kind):
 
 
 def test_every_provider_module_of_the_package_is_registered_once_by_name():
-    assert {"adyen", "generic", "square", "stripe"} <= set(provider_names())
+    assert {"adyen", "generic", "paypal", "square", "stripe"} <= set(provider_names())
     assert list(provider_names()) == sorted(provider_names())
     assert [r.name for r in registrations()] == list(provider_names())
     assert ProviderRegistry().names == provider_names()
@@ -52,7 +53,7 @@ def test_every_provider_of_a_registry_gets_the_registrys_tolerance():
     assert {strict.get(name).tolerance_seconds for name in strict.names} == {30}
 
 
-@pytest.mark.parametrize("name", ["paypal", "Stripe", "ADYEN", "", "stripe/", "__class__", "x" * 10_000])
+@pytest.mark.parametrize("name", ["worldpay", "Stripe", "ADYEN", "", "stripe/", "__class__", "x" * 10_000])
 def test_an_unknown_name_is_unknown_provider_404(name):
     with pytest.raises(UnknownProvider) as caught:
         registry.get(name)
@@ -78,7 +79,7 @@ def test_a_registry_builds_its_providers_lazily_with_its_own_tolerance():
 
 
 @pytest.mark.parametrize("name, acknowledgement", [
-    ("stripe", None), ("generic", None), ("square", None), ("adyen", "[accepted]"),
+    ("stripe", None), ("generic", None), ("square", None), ("paypal", None), ("adyen", "[accepted]"),
 ])
 def test_only_adyen_asks_for_a_plain_text_acknowledgement(name, acknowledgement):
     assert registry.get(name).acknowledgement == acknowledgement

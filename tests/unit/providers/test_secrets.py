@@ -38,7 +38,7 @@ def test_the_document_never_prints_its_secrets():
 
 
 def test_at_run_time_a_section_no_provider_reads_is_ignored():
-    document = load_document(json.dumps({"paypal": {"webhook_ids": ["x"]}, "stripe": {"later": 1}}))
+    document = load_document(json.dumps({"worldpay": {"merchant_codes": ["x"]}, "stripe": {"later": 1}}))
     assert document == WebhookSecrets()
 
 

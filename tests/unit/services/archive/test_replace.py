@@ -10,9 +10,12 @@ from typing import Any
 
 import pytest
 
-from chalicelib.domain.transaction import ArchivePointer
-from chalicelib.services.archive.replace import Archived, Outcome, Replacer
+from chalicelib.domain.events import CanonicalEvent
+from chalicelib.domain.status import Status
+from chalicelib.domain.transaction import ArchivePointer, Transaction, merge_event
+from chalicelib.services.archive.replace import Archived, ReplacementOutcome, Replacer
 from chalicelib.storage.archive.archivable import Replacement
+from chalicelib.storage.archive.parts import line_digest
 
 POINTER = ArchivePointer(at=datetime(2026, 11, 23, tzinfo=timezone.utc), object="s3://archive/part-00000.jsonl.gz")
 
@@ -63,14 +66,14 @@ def test_every_transaction_of_a_part_is_replaced_and_counted_by_its_outcome() ->
     records = Records(changed=frozenset({"pi_3", "pi_7"}))
     with ThreadPoolExecutor(4) as pool:
         outcomes = Replacer(records, lambda txn: b"", pool, in_flight=8).replace_all(part(50), POINTER)
-    assert outcomes == {Outcome.REPLACED: 48, Outcome.CHANGED: 2}
+    assert outcomes == {ReplacementOutcome.REPLACED: 48, ReplacementOutcome.CHANGED: 2}
     assert sorted(records.calls) == sorted(item.id for item in part(50))
 
 
 def test_no_more_than_in_flight_replacements_are_submitted_at_once_however_large_the_part() -> None:
     with CountingPool(4) as pool:
         outcomes = Replacer(Records(), lambda txn: b"", pool, in_flight=8).replace_all(part(300), POINTER)
-    assert outcomes[Outcome.REPLACED] == 300
+    assert outcomes[ReplacementOutcome.REPLACED] == 300
     assert pool.most_outstanding <= 8
 
 
@@ -84,3 +87,32 @@ def test_a_failed_replacement_propagates_and_the_rest_of_the_part_is_not_submitt
 def test_in_flight_must_be_positive() -> None:
     with ThreadPoolExecutor(1) as pool, pytest.raises(ValueError):
         Replacer(Records(), lambda txn: b"", pool, in_flight=0)
+
+
+class Contended:
+    """Refuses the first replacement of each id: the item moved to a newer version with the
+    same snapshot (its line unchanged), as a replayed event it already lists would."""
+
+    def __init__(self) -> None:
+        self.versions: list[int] = []
+
+    def replace_with_archived(self, provider: str, payment_id: str, version: int, pointer: Any) -> Replacement:
+        self.versions.append(version)
+        if len(self.versions) == 1:
+            return Replacement(False, _transaction(version=version + 1))
+        return Replacement(True)
+
+
+def _transaction(version: int) -> Transaction:
+    event = CanonicalEvent(provider="stripe", event_id="evt_1", type="t", payment_id="pi_0",
+                           occurred_at=POINTER.at, status=Status.SUCCEEDED)
+    return merge_event(None, event, POINTER.at).transaction.model_copy(update={"version": version})
+
+
+def test_an_unchanged_snapshot_at_a_newer_version_is_replaced_after_a_jittered_pause() -> None:
+    records, slept = Contended(), []
+    with ThreadPoolExecutor(1) as pool:
+        replacer = Replacer(records, lambda txn: b"line", pool, sleep=slept.append)
+        outcomes = replacer.replace_all([Archived("stripe", "pi_0", 1, line_digest(b"line"))], POINTER)
+    assert outcomes == {ReplacementOutcome.REPLACED: 1}
+    assert records.versions == [1, 2] and len(slept) == 1

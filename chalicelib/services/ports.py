@@ -1,0 +1,115 @@
+"""What the use cases may ask of storage: the interfaces `wiring.py` hands them.
+
+Each is implemented by one repository in `chalicelib/storage` (structurally: they do not
+inherit from these), and a reader learns here what a service can do to a table or bucket
+without opening boto3 code. tests/unit/services/test_ports.py checks that every repository
+still offers its port's methods with the same parameters."""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:  # annotations only: a service importing its ports loads no storage module
+    from chalicelib.domain.analytics import DailyFigures, DayBucket
+    from chalicelib.domain.archive import Manifest
+    from chalicelib.domain.status import Status
+    from chalicelib.domain.transaction import ArchivePointer, EventRecord, InOrderWrite, Transaction
+    from chalicelib.providers.secrets import SecretsDocument
+    from chalicelib.storage.archive.archivable import Candidate, Replacement
+    from chalicelib.storage.archive.parts import SealedPart
+    from chalicelib.storage.events import StoredEvent
+    from chalicelib.storage.transactions import TransactionPage
+
+
+class SigningSecrets(Protocol):
+    def current(self) -> SecretsDocument:
+        """The providers' signing secrets as of now (cached briefly)."""
+
+
+class Ledger(Protocol):
+    """Writes that store an event and its effect on its transaction together, or neither.
+    `event_item` is the events table item `storage.events.event_item` builds."""
+
+    def record_unmerged(self, event_item: dict[str, Any]) -> None:
+        """An event that changes no transaction; `DuplicateEvent` if its id is stored."""
+
+    def record_in_order(self, event_item: dict[str, Any], write: InOrderWrite) -> None:
+        """`DuplicateEvent`, or `PreconditionFailed` when the event is not in order."""
+
+    def record_merged(
+        self, event_item: dict[str, Any] | None, txn: Transaction, expected_version: int | None,
+    ) -> None:
+        """`WriteConflict` if the transaction is no longer at `expected_version`."""
+
+
+class TransactionReader(Protocol):
+    def get(self, provider: str, payment_id: str) -> Transaction | None: ...
+
+    def list_by(
+        self, *, owner_field: str, owner_id: str, created_from: str, created_to: str,
+        status: Status | None, customer_id: str | None, limit: int,
+        start_key: dict[str, Any] | None,
+    ) -> TransactionPage: ...
+
+
+class EventReader(Protocol):
+    def get(self, provider: str, event_id: str) -> StoredEvent | None: ...
+
+
+class DailyFiguresStore(Protocol):
+    """Bucket figures, each moved at most once per stream record (see services/analytics.py)."""
+
+    def add_unseen(self, bucket: DayBucket, figures: DailyFigures, lane: str, first: str, last: str) -> None: ...
+
+    def add_after(self, bucket: DayBucket, figures: DailyFigures, lane: str, mark: str | None, last: str) -> None: ...
+
+    def mark(self, bucket: DayBucket, lane: str) -> str | None: ...
+
+    def daily(self, first_day: date, last_day: date) -> list[tuple[DayBucket, DailyFigures]]: ...
+
+
+class ArchivableRecords(Protocol):
+    """The transactions table as archival sees it."""
+
+    items_read: int
+
+    def created_before(self, cutoff: date) -> Iterator[Candidate]: ...
+
+    def replace_with_archived(
+        self, provider: str, payment_id: str, version: int, pointer: ArchivePointer,
+    ) -> Replacement: ...
+
+    def get_many(self, keys: list[tuple[str, str]]) -> dict[tuple[str, str], Transaction]: ...
+
+    def restore_events(self, txn: Transaction, events: tuple[EventRecord, ...]) -> bool: ...
+
+
+class ArchiveStore(Protocol):
+    """The archive bucket: parts and the manifests that commit them."""
+
+    name: str
+
+    def part_key(self, provider: str, day: date, number: int) -> str: ...
+
+    def object_url(self, key: str) -> str: ...
+
+    def put_part(self, key: str, part: SealedPart) -> None: ...
+
+    def verify_part(self, key: str, part: SealedPart) -> None: ...
+
+    def read_part(self, key: str, sha256_hex: str) -> bytes: ...
+
+    def manifest(self, provider: str, day: date) -> Manifest | None: ...
+
+    def put_manifest(self, manifest: Manifest) -> None: ...
+
+    def delete_uncommitted(self, manifest: Manifest) -> list[str]: ...
+
+
+class RunLease(Protocol):
+    """One archival run at a time."""
+
+    def acquire(self, holder: str, now: datetime, ttl: timedelta = ...) -> bool: ...
+
+    def release(self, holder: str) -> None: ...
