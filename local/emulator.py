@@ -6,8 +6,10 @@ cancellation), and `chalice local` plus background workers do send concurrent re
 Serialising dispatch makes moto behave like one consistent DynamoDB, and it is what lets
 the patches below stay small: transactions that cost what they write and honour
 ClientRequestToken (local/emulator_transactions.py), stream records that expire after
-24 hours (local/emulator_streams.py), and update expressions checked in linear time
-(local/emulator_expressions.py). They are written against one moto version, so the
+24 hours (local/emulator_streams.py), update expressions checked in linear time
+(local/emulator_expressions.py), and parsed once and walked cheaply
+(local/emulator_update_parsing.py), and stream reads answered as JSON directly
+(local/emulator_stream_reads.py). They are written against one moto version, so the
 emulator refuses to start on another. The socket I/O stays
 threaded: request bodies are read before taking the lock and responses are written after
 releasing it, so a slow client cannot stall the others.
@@ -88,14 +90,21 @@ def patch_moto(version: str = PATCHED_MOTO_VERSION) -> None:
     if moto.__version__ != version:
         raise RuntimeError(
             f"the emulator patches moto {version}, but moto {moto.__version__} is installed: check "
-            "local/emulator_transactions.py, local/emulator_streams.py and local/emulator_expressions.py "
-            "against that version (transact_write_items in moto/dynamodb/models/__init__.py, StreamShard "
-            "in moto/dynamodb/models/table.py, the validators in moto/dynamodb/parsing/validators.py), then update PATCHED_MOTO_VERSION, or pin moto back.")
-    from local import emulator_expressions, emulator_streams, emulator_transactions
+            "local/emulator_transactions.py, local/emulator_streams.py, local/emulator_expressions.py, "
+            "local/emulator_update_parsing.py and local/emulator_stream_reads.py against that version "
+            "(transact_write_items in moto/dynamodb/models/__init__.py, StreamShard in "
+            "moto/dynamodb/models/table.py, the validators in moto/dynamodb/parsing/validators.py, "
+            "UpdateExpressionParser.make and DepthFirstTraverser in moto/dynamodb/parsing, get_records in "
+            "moto/dynamodbstreams/responses.py), then update PATCHED_MOTO_VERSION, or pin moto back.")
+    from local import (
+        emulator_expressions, emulator_stream_reads, emulator_streams, emulator_transactions, emulator_update_parsing,
+    )
 
     emulator_transactions.install()
     emulator_streams.install()
     emulator_expressions.install()
+    emulator_update_parsing.install()
+    emulator_stream_reads.install()
 
 
 def build_app() -> WSGIApp:
