@@ -20,6 +20,22 @@ def to_attributes(values: dict[str, Any]) -> dict[str, Any]:
 
 
 def to_value(value: Any) -> dict[str, Any]:
+    """The types this service stores, written directly; anything else (sets, Decimals,
+    None) through boto3's general serializer. Going through it for every value cost a
+    webhook more than the rule of 5% allows (benchmarks/ingest.py, handler/floor)."""
+    kind = type(value)
+    if kind is str:
+        return {"S": value}
+    if kind is int:
+        return {"N": str(value)}
+    if kind is bool:
+        return {"BOOL": value}
+    if kind is bytes:
+        return {"B": value}
+    if kind is list:
+        return {"L": [to_value(v) for v in value]}
+    if kind is dict:
+        return {"M": {k: to_value(v) for k, v in value.items()}}
     return _serializer.serialize(value)
 
 
