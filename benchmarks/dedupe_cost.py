@@ -22,11 +22,9 @@ from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
-for name in ("AWS_ENDPOINT_URL", "AWS_PROFILE"):
-    os.environ.pop(name, None)
-os.environ.update(AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing",
-                  AWS_DEFAULT_REGION="us-east-1", AWS_ACCOUNT_ID_ENDPOINT_MODE="disabled",
-                  STAGE="local")
+from benchmarks.support.offline_aws import use_in_process_moto  # noqa: E402
+
+use_in_process_moto()
 
 from moto import mock_aws  # noqa: E402
 
