@@ -1,4 +1,4 @@
-"""`make run`: the whole service on one machine, no AWS account (api-contract section 6).
+"""`make run`: the whole service on one machine, no AWS account (docs/api.md section 6).
 
 Starts the emulator, provisions it from infra/resources.json while the API (Chalice's local
 server, local/api_server.py) starts, then opens the API: its /health answers 200 only from

@@ -1,4 +1,4 @@
-"""The scheduled jobs of `make run`, on their schedules (api-contract section 6). Never deployed.
+"""The scheduled jobs of `make run`, on their schedules (docs/api.md section 6). Never deployed.
 
 One job today: archival, daily at 02:00 UTC like the deployed `Cron(0, 2, *, *, ?, *)`,
 by calling the app's scheduled handler the way Lambda does (local/archive.py). Started by

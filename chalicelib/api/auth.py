@@ -1,4 +1,4 @@
-"""Which authorizer guards the non-webhook routes (api-contract section 5).
+"""Which authorizer guards the non-webhook routes (docs/api.md section 5).
 
 Deployed stages set `API_AUTH=iam` in `.chalice/config.json`: every route but the webhook
 receivers and `/health` then requires SigV4 (Chalice's IAMAuthorizer). The local stage

@@ -1,4 +1,4 @@
-"""What archival means, without any storage (api-contract section 4).
+"""What archival means, without any storage (docs/api.md section 4).
 
 "Older than N days" is a `created_at` day (UTC) before today minus N. A partition is one
 (provider, creation day); its manifest lists the parts that have been verified in the

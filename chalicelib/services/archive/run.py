@@ -1,4 +1,4 @@
-"""The nightly archival run (api-contract section 4): transactions created before today
+"""The nightly archival run (docs/api.md section 4): transactions created before today
 minus N days move to the archive bucket, each exactly once, and are replaced in DynamoDB by
 compact archived records that keep answering queries and merging late events.
 

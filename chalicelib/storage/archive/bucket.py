@@ -1,4 +1,4 @@
-"""The archive bucket: the only code that knows its key layout (api-contract section 4).
+"""The archive bucket: the only code that knows its key layout (docs/api.md section 4).
 
 `transactions/provider=<provider>/dt=<YYYY-MM-DD>/part-<nnnnn>.jsonl.gz` and, beside the
 parts, `_manifest.json`. Every object is uploaded with an S3 SHA-256 checksum (S3 refuses

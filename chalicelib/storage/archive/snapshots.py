@@ -1,4 +1,4 @@
-"""One line of an archive part: a transaction snapshot (api-contract section 4).
+"""One line of an archive part: a transaction snapshot (docs/api.md section 4).
 
 A line is exactly the document `GET /transactions/{provider}/{id}` answers for the
 transaction as it was archived, so an auditor reads the archive as they read the API. The
