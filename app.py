@@ -112,3 +112,13 @@ def update_daily_analytics(event: Any) -> dict[str, Any]:
 def archive_transactions(event: Any) -> dict[str, Any]:
     """Daily at 02:00 UTC (contract section 4); stops itself before the Lambda timeout."""
     return wiring.archival_service().run(event.context.get_remaining_time_in_millis).as_dict()
+
+
+# --- operator console (docs/api.md section 11) ---
+console = LazyModule("chalicelib.api.console")
+
+
+@route("/console", methods=["GET"], authorizer=PROTECTED)
+def operator_console() -> Response:
+    page = console.console_page()
+    return Response(body=page.body, status_code=200, headers=page.headers)

@@ -1,0 +1,67 @@
+"""Headless Chromium for browser tests: Debian's `chromium` and `chromium-driver` packages,
+driven by selenium with the system chromedriver (nothing is downloaded, ever).
+
+Without them a browser test skips and names the packages to install, except where
+`REQUIRE_BROWSER=1` (CI sets it in .ci/run): there a missing browser is a failure."""
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+
+INSTALL_HINT = "apt-get install -y chromium chromium-driver"
+WINDOW = (1440, 1000)  # a laptop screen
+
+
+def browser_paths() -> tuple[str, str] | None:
+    browser = shutil.which("chromium") or shutil.which("chromium-browser")
+    driver = shutil.which("chromedriver")
+    return (browser, driver) if browser and driver else None
+
+
+def require_browser() -> tuple[str, str]:
+    paths = browser_paths()
+    if paths is None:
+        message = f"no headless Chromium with its chromedriver on PATH: {INSTALL_HINT}"
+        if os.environ.get("REQUIRE_BROWSER") == "1":
+            pytest.fail(message)
+        pytest.skip(message)
+    return paths
+
+
+@contextmanager
+def headless_chromium() -> Iterator[Any]:
+    """One browser session, recording the console and the network (CDP performance log)."""
+    browser, driver_path = require_browser()
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = browser
+    for argument in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                     "--no-first-run", "--disable-extensions", "--disable-background-networking",
+                     "--disable-component-update", "--disable-sync", "--disable-default-apps",
+                     f"--window-size={WINDOW[0]},{WINDOW[1]}"):
+        options.add_argument(argument)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL", "performance": "ALL"})
+    driver = webdriver.Chrome(options=options, service=Service(driver_path))
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+def requested_urls(driver: Any) -> list[str]:
+    """Every URL the page asked the network for, from the DevTools log (each entry once)."""
+    import json
+
+    urls = []
+    for entry in driver.get_log("performance"):
+        message = json.loads(entry["message"])["message"]
+        if message["method"] == "Network.requestWillBeSent":
+            urls.append(message["params"]["request"]["url"])
+    return urls
