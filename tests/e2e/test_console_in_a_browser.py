@@ -14,12 +14,11 @@ import urllib.request
 from collections import Counter
 from collections.abc import Callable
 from datetime import datetime, timezone
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.support.browser import WINDOW, headless_chromium, require_browser, requested_urls
+from tests.support.browser import headless_chromium, require_browser, requested_urls, save_full_page
 from tests.support.local_stack import running_local_stack
 from tests.support.signing import REPO_ROOT, generic_headers
 
@@ -153,8 +152,7 @@ def test_the_console_shows_the_stage_and_asks_no_other_origin() -> None:
         assert table_rows(browser, "search-result")[0][:2] == ["msg_ord-1004", "payment.failed"]
 
         ARTIFACTS.mkdir(exist_ok=True)
-        browser.set_window_size(WINDOW[0], browser.execute_script("return document.body.scrollHeight") + 16)
-        browser.save_screenshot(str(ARTIFACTS / "console.png"))
+        save_full_page(browser, ARTIFACTS / "console.png")
 
         # Nothing left the origin, and nothing went wrong on the way.
         origin = stack.api

@@ -5,10 +5,12 @@ Without them a browser test skips and names the packages to install, except wher
 `REQUIRE_BROWSER=1` (CI sets it in .ci/run): there a missing browser is a failure."""
 from __future__ import annotations
 
+import base64
 import os
 import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -65,3 +67,12 @@ def requested_urls(driver: Any) -> list[str]:
         if message["method"] == "Network.requestWillBeSent":
             urls.append(message["params"]["request"]["url"])
     return urls
+
+
+def save_full_page(driver: Any, path: Path) -> None:
+    """A PNG of the whole page, below the fold too (DevTools' own capture)."""
+    size = driver.execute_cdp_cmd("Page.getLayoutMetrics", {})["cssContentSize"]
+    shot = driver.execute_cdp_cmd("Page.captureScreenshot", {
+        "format": "png", "captureBeyondViewport": True,
+        "clip": {"x": 0, "y": 0, "width": size["width"], "height": size["height"], "scale": 1}})
+    path.write_bytes(base64.b64decode(shot["data"]))
