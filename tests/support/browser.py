@@ -6,6 +6,7 @@ Without them a browser test skips and names the packages to install, except wher
 from __future__ import annotations
 
 import base64
+import json
 import os
 import shutil
 from collections.abc import Iterator
@@ -59,8 +60,6 @@ def headless_chromium() -> Iterator[Any]:
 
 def requested_urls(driver: Any) -> list[str]:
     """Every URL the page asked the network for, from the DevTools log (each entry once)."""
-    import json
-
     urls = []
     for entry in driver.get_log("performance"):
         message = json.loads(entry["message"])["message"]
