@@ -18,7 +18,9 @@ from typing import Any
 
 import pytest
 
-from tests.support.browser import headless_chromium, require_browser, requested_urls, save_full_page
+from tests.support.browser import (
+    blocked_by_policy, headless_chromium, network_log, require_browser, requested_urls, save_full_page,
+)
 from tests.support.local_stack import running_local_stack
 from tests.support.signing import REPO_ROOT, generic_headers
 
@@ -158,7 +160,7 @@ def test_the_console_shows_the_stage_and_asks_no_other_origin() -> None:
         origin = stack.api
         resources = browser.execute_script(
             "return performance.getEntriesByType('resource').map(function (e) { return e.name; });")
-        network = requested_urls(browser)
+        network = requested_urls(network_log(browser))
         assert len(network) >= 7, network  # the page, four panels, a redrive, a search
         assert [url for url in resources + network if not url.startswith((origin + "/", "data:"))] == []
         assert [entry for entry in browser.get_log("browser") if entry["level"] == "SEVERE"] == []
@@ -171,4 +173,7 @@ def test_the_console_shows_the_stage_and_asks_no_other_origin() -> None:
             image.src = "https://cdn.example.com/pixel.png";
             document.body.appendChild(image);""")
         assert blocked.startswith("https://cdn.example.com")
-        assert not [url for url in requested_urls(browser) if "example.com" in url]
+        events = network_log(browser)
+        assert blocked_by_policy(events) == ["https://cdn.example.com/pixel.png"]
+        assert not [e for e in events if e["method"] == "Network.responseReceived"
+                    and "example.com" in e["params"]["response"]["url"]]

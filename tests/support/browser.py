@@ -58,14 +58,23 @@ def headless_chromium() -> Iterator[Any]:
         driver.quit()
 
 
-def requested_urls(driver: Any) -> list[str]:
-    """Every URL the page asked the network for, from the DevTools log (each entry once)."""
-    urls = []
-    for entry in driver.get_log("performance"):
-        message = json.loads(entry["message"])["message"]
-        if message["method"] == "Network.requestWillBeSent":
-            urls.append(message["params"]["request"]["url"])
-    return urls
+def network_log(driver: Any) -> list[dict[str, Any]]:
+    """The DevTools network events since the last call: `method` and `params` each."""
+    events = (json.loads(entry["message"])["message"] for entry in driver.get_log("performance"))
+    return [event for event in events if event["method"].startswith("Network.")]
+
+
+def requested_urls(events: list[dict[str, Any]]) -> list[str]:
+    """Every URL the page asked for, whether or not the browser then let it go out."""
+    return [e["params"]["request"]["url"] for e in events if e["method"] == "Network.requestWillBeSent"]
+
+
+def blocked_by_policy(events: list[dict[str, Any]]) -> list[str]:
+    """URLs the browser refused to fetch because the page's Content-Security-Policy forbids them."""
+    urls = {e["params"]["requestId"]: e["params"]["request"]["url"]
+            for e in events if e["method"] == "Network.requestWillBeSent"}
+    return [urls.get(e["params"]["requestId"], "") for e in events
+            if e["method"] == "Network.loadingFailed" and e["params"].get("blockedReason") == "csp"]
 
 
 def save_full_page(driver: Any, path: Path) -> None:
