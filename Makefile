@@ -75,3 +75,9 @@ fuzz: $(STAMP)
 
 bench: $(STAMP)
 	@set -e; for script in benchmarks/*.py; do echo "== $$script"; $(PY) $$script; done
+
+# --- provider sync (docs/api.md section 10; docs/provider-sync.md) ---
+.PHONY: sync
+sync: $(STAMP)
+	@test -n "$(PROVIDER)" -a -n "$(SINCE)" || { echo "usage: make sync PROVIDER=stripe|square SINCE=YYYY-MM-DD [STAGE=<deployed stage>]" >&2; exit 2; }
+	$(PY) -m local.sync --provider "$(PROVIDER)" --since "$(SINCE)" $(if $(STAGE),--stage "$(STAGE)")

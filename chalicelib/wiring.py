@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from chalicelib.services.ports import (
         ArchivableRecords, ArchiveStore, EventReader, Ledger, SigningSecrets, TransactionReader,
     )
+    from chalicelib.services.provider_sync import ProviderSyncService
     from chalicelib.services.queries import QueryService
     from chalicelib.services.replay import ReplayService
 
@@ -191,6 +192,14 @@ def archive_restore_service() -> ArchiveRestoreService:
     from chalicelib.services.archive.restore import ArchiveRestoreService
 
     return ArchiveRestoreService(archivable(), archive_bucket())
+
+
+# --- provider sync (docs/api.md section 10) ---
+@built_once
+def provider_sync_service() -> ProviderSyncService:
+    from chalicelib.services.provider_sync import ProviderSyncService
+
+    return ProviderSyncService(ingest_service().receive_authenticated)
 
 
 def reset() -> None:
