@@ -8,7 +8,8 @@ pagination, from events the test hands it:
   `query.sort`, `limit`, `cursor` (a later page must repeat the original query, as
   Square requires); `{"events", "metadata", "cursor"}`, no `cursor` on the last page.
 Both check the bearer key, answer the provider's own error bodies, and can be told to
-answer 429 a number of times first (`rate_limit`). Every request is recorded.
+answer 429 a number of times first (`rate_limit`) or to refuse the key after some requests
+(`revoke_key_after`). Every request is recorded.
 
 Standard library only: an `http.server` on an ephemeral port, in a thread, for the
 length of a `with` block."""
@@ -45,6 +46,8 @@ class ProviderApi:
     page_size: int = 100
     rate_limit: dict[str, int] = field(default_factory=dict)
     retry_after: str | None = None
+    revoke_key_after: dict[str, int] = field(default_factory=dict)
+    """Refuse the key (401) once this many of the provider's requests were answered."""
     requests: list[RecordedRequest] = field(default_factory=list)
     base_url: str = ""
 
@@ -130,7 +133,9 @@ def _handler(api: ProviderApi) -> type[BaseHTTPRequestHandler]:
             authorization = self.headers.get("Authorization")
             api.requests.append(RecordedRequest(provider, self.command, urlsplit(self.path).path,
                                                 params, authorization))
-            if authorization != f"Bearer {api.api_keys.get(provider)}":
+            answered_before_revoking = api.revoke_key_after.get(provider)
+            revoked = answered_before_revoking is not None and len(api.requests_of(provider)) > answered_before_revoking
+            if revoked or authorization != f"Bearer {api.api_keys.get(provider)}":
                 error = (_stripe_error("invalid_request_error", "", "Invalid API Key provided")
                          if provider == "stripe" else
                          _square_error("AUTHENTICATION_ERROR", "UNAUTHORIZED", "This request could not be authorized."))
