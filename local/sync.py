@@ -73,15 +73,14 @@ def progress_printer(provider: str, out: TextIO) -> Callable[[SyncProgress], Non
         report = progress.report
         print(f"{TOOL} {provider}: page {progress.page}, {progress.events} events, "
               f"{progress.events_per_second:.1f} events/s (new {report.new}, duplicate {report.duplicate}, "
-              f"stale {report.stale}, ignored {report.ignored}, refused {len(report.refused)})",
-              file=out, flush=True)
+              f"refused {len(report.refused)})", file=out, flush=True)
     return show
 
 
 def summary(report: SyncReport, since: date) -> str:
     lines = [f"{TOOL} {report.provider} since {since.isoformat()}: {report.events} events in {report.pages} pages: "
-             f"{report.new} new, {report.duplicate} already stored, {report.stale} stale, "
-             f"{report.ignored} ignored, {len(report.refused)} refused"]
+             f"{report.new} new ({report.applied} applied, {report.stale} stale, {report.ignored} ignored), "
+             f"{report.duplicate} already stored, {len(report.refused)} refused"]
     lines += [f"  refused {item['id']}: {item['error']}" for item in report.refused]
     return "\n".join(lines)
 

@@ -33,29 +33,33 @@ class ProviderEvent:
 
 @dataclass
 class SyncReport:
-    """What a sync did. `new` events were applied to their transaction; `stale` and
-    `ignored` ones were stored too but changed nothing (older than what was known, or not
-    about a payment); `duplicate` ones were already stored. `refused` lists events the
-    webhook path refused (400 had they been delivered), by id, with the reason."""
+    """What a sync did. `new` counts the events this run stored (the contract's figure):
+    `applied` to their transaction, `stale` (older than what the transaction already
+    knew, kept in its history) or `ignored` (not about a payment). `duplicate` ones were
+    stored already, by a webhook or an earlier run. `refused` lists events the webhook
+    path refused (400 had they been delivered), by id, with the reason."""
 
     provider: str
     pages: int = 0
     events: int = 0
-    new: int = 0
-    duplicate: int = 0
+    applied: int = 0
     stale: int = 0
     ignored: int = 0
+    duplicate: int = 0
     refused: list[dict[str, str]] = field(default_factory=list)
 
+    @property
+    def new(self) -> int:
+        return self.applied + self.stale + self.ignored
+
     def count(self, outcome: Outcome) -> None:
-        name = "new" if outcome is Outcome.APPLIED else outcome.value
-        setattr(self, name, getattr(self, name) + 1)
+        setattr(self, outcome.value, getattr(self, outcome.value) + 1)
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "provider": self.provider, "pages": self.pages, "events": self.events,
-            "new": self.new, "duplicate": self.duplicate, "stale": self.stale,
-            "ignored": self.ignored, "refused": list(self.refused),
+            "provider": self.provider, "pages": self.pages, "events": self.events, "new": self.new,
+            "applied": self.applied, "stale": self.stale, "ignored": self.ignored,
+            "duplicate": self.duplicate, "refused": list(self.refused),
         }
 
 

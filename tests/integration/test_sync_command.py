@@ -56,7 +56,8 @@ def test_sync_stores_what_is_missing_prints_progress_per_page_and_a_rerun_is_all
     assert status == 0 and again == 0
     report = json.loads(out)
     assert (report["provider"], report["since"], report["pages"], report["events"]) == ("stripe", "2026-01-01", 3, 5)
-    assert report["duplicate"] == 1 and report["new"] + report["stale"] == 4 and report["refused"] == []
+    assert (report["new"], report["duplicate"], report["refused"]) == (4, 1, [])
+    assert report["applied"] + report["stale"] + report["ignored"] == 4
     progress = [line for line in err.splitlines() if line.startswith("sync stripe: page")]
     assert [line.split(",")[0] for line in progress] == [f"sync stripe: page {n}" for n in (1, 2, 3)]
     assert all("events/s" in line for line in progress)

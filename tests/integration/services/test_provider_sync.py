@@ -57,8 +57,8 @@ def test_a_stripe_sync_over_several_pages_stores_what_is_missing_and_doubles_not
         rerun, _ = run(services, source, "stripe")
 
     assert pages == [1, 2, 3, 4] and (report.pages, report.events) == (4, 10)
-    assert report.duplicate == len(delivered) and report.ignored == 1 and report.refused == []
-    assert report.new + report.stale == 10 - len(delivered) - 1 and report.new > 0
+    assert (report.new, report.duplicate, report.ignored, report.refused) == (10 - len(delivered), len(delivered), 1, [])
+    assert report.applied > 0 and report.applied + report.stale == report.new - 1
     assert (rerun.events, rerun.duplicate) == (10, 10)
     for payment, summary in expected_state("stripe", history).items():
         stored = services.transactions().get("stripe", payment)
@@ -71,7 +71,7 @@ def test_a_webhook_arriving_after_the_sync_is_a_duplicate(services) -> None:
     body = lifecycle("pi_late")[2]
     with serving(ProviderApi({"stripe": STRIPE_KEY}, {"stripe": [json.loads(body)]})) as server:
         report, _ = run(services, StripeEvents(STRIPE_KEY, base_url=server.base_url), "stripe")
-    assert report.new == 1
+    assert (report.new, report.applied) == (1, 1)
     receipt = services.ingest_service().receive("stripe", body, stripe_headers(body))
     assert receipt.events[0].outcome.value == "duplicate"
 
@@ -81,7 +81,7 @@ def test_an_event_the_webhook_path_refuses_is_reported_and_the_others_still_land
     bad["data"]["object"]["amount"] = "twenty"
     with serving(ProviderApi({"stripe": STRIPE_KEY}, {"stripe": [good, bad]}, page_size=1)) as server:
         report, _ = run(services, StripeEvents(STRIPE_KEY, base_url=server.base_url, page_size=1), "stripe")
-    assert report.new == 1
+    assert (report.new, report.applied) == (1, 1)
     assert report.refused == [{"id": bad["id"], "error": "data.object.amount: must be an integer amount "
                                                           "in minor units, not a string"}]
     assert services.transactions().get("stripe", "pi_bad") is None
@@ -112,8 +112,8 @@ def test_a_square_sync_over_several_pages_dedupes_against_delivered_webhooks(ser
         report = services.provider_sync_service().sync("square", source.pages(since))
         rerun = services.provider_sync_service().sync("square", source.pages(since))
 
-    assert (report.pages, report.events, report.duplicate, report.ignored) == (3, 6, 1, 1)
-    assert report.new + report.stale == 4 and report.refused == []
+    assert (report.pages, report.events, report.new, report.duplicate, report.ignored) == (3, 6, 5, 1, 1)
+    assert report.applied + report.stale == 4 and report.refused == []
     assert (rerun.events, rerun.duplicate) == (6, 6)
     for payment, summary in expected_state("square", history).items():
         stored = services.transactions().get("square", payment)
