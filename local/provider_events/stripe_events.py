@@ -72,6 +72,9 @@ class StripeEvents:
                 continue
             except stripe.AuthenticationError as exc:
                 raise ProviderApiError(f"stripe: the API key was refused ({exc.http_status})") from None
+            except stripe.PermissionError as exc:  # Stripe's message quotes part of the key
+                raise ProviderApiError(f"stripe: the API key may not read events ({exc.http_status}); "
+                                       f"a restricted key needs Events read access") from None
             except stripe.StripeError as exc:
                 raise ProviderApiError(
                     f"stripe: List Events failed ({exc.http_status or 'no response'}): "

@@ -8,8 +8,8 @@ pagination, from events the test hands it:
   `query.sort`, `limit`, `cursor` (a later page must repeat the original query, as
   Square requires); `{"events", "metadata", "cursor"}`, no `cursor` on the last page.
 Both check the bearer key, answer the provider's own error bodies, and can be told to
-answer 429 a number of times first (`rate_limit`) or to refuse the key after some requests
-(`revoke_key_after`). Every request is recorded.
+answer 429 a number of times first (`rate_limit`), to refuse the key after some requests
+(`revoke_key_after`) or to forbid a key events (`keys_without_access`, Stripe's 403). Every request is recorded.
 
 Standard library only: an `http.server` on an ephemeral port, in a thread, for the
 length of a `with` block."""
@@ -48,6 +48,8 @@ class ProviderApi:
     retry_after: str | None = None
     revoke_key_after: dict[str, int] = field(default_factory=dict)
     """Refuse the key (401) once this many of the provider's requests were answered."""
+    keys_without_access: set[str] = field(default_factory=set)
+    """Keys that authenticate but may not read events (403)."""
     requests: list[RecordedRequest] = field(default_factory=list)
     base_url: str = ""
 
@@ -135,6 +137,11 @@ def _handler(api: ProviderApi) -> type[BaseHTTPRequestHandler]:
                                                 params, authorization))
             answered_before_revoking = api.revoke_key_after.get(provider)
             revoked = answered_before_revoking is not None and len(api.requests_of(provider)) > answered_before_revoking
+            if authorization and authorization.removeprefix("Bearer ") in api.keys_without_access:
+                key = authorization.removeprefix("Bearer ")
+                return self._answer(403, _stripe_error(
+                    "invalid_request_error", "", f"The provided key '{key[:8]}***{key[-4:]}' does not have "
+                    "the required permissions for this endpoint on account 'acct_1'."))
             if revoked or authorization != f"Bearer {api.api_keys.get(provider)}":
                 error = (_stripe_error("invalid_request_error", "", "Invalid API Key provided")
                          if provider == "stripe" else

@@ -71,12 +71,12 @@ def test_a_stripe_429_that_never_ends_stops_with_a_clear_error() -> None:
             list(source.pages(SINCE))
 
 
-def test_a_refused_stripe_key_is_an_error_that_never_shows_the_key() -> None:
-    other = "sk_test_not_the_right_one"
-    with serving(api(events={"stripe": stripe_events(1)})) as server:
-        with pytest.raises(ProviderApiError, match="refused") as caught:
-            list(StripeEvents(other, base_url=server.base_url).pages(SINCE))
-    assert other not in str(caught.value)
+def test_a_stripe_key_without_events_access_says_so_without_quoting_stripes_message() -> None:
+    restricted = "rk_test_no_events_access_1234"
+    with serving(api(events={"stripe": stripe_events(1)}, keys_without_access={restricted})) as server:
+        with pytest.raises(ProviderApiError, match="may not read events") as caught:
+            list(StripeEvents(restricted, base_url=server.base_url).pages(SINCE))
+    assert "1234" not in str(caught.value) and "rk_test" not in str(caught.value)
 
 
 @pytest.mark.parametrize("key, problem", [("", "not set"), ("pk_test_publishable", "secret key"),
@@ -125,12 +125,14 @@ def test_a_square_429_beyond_the_retries_stops_with_a_clear_error() -> None:
             list(SquareEvents(SQUARE_KEY, base_url=server.base_url, max_retries=0).pages(SINCE))
 
 
-def test_a_refused_square_key_is_an_error_that_never_shows_the_key() -> None:
-    other = "EAAAl-not-the-right-token"
-    with serving(api(events={"square": square_events(1)})) as server:
-        with pytest.raises(ProviderApiError, match="refused") as caught:
-            list(SquareEvents(other, base_url=server.base_url).pages(SINCE))
-    assert other not in str(caught.value)
+@pytest.mark.parametrize("provider, other_key", [("stripe", "sk_test_not_the_right_one"),
+                                                 ("square", "EAAAl-not-the-right-token")])
+def test_a_refused_key_is_an_error_that_never_shows_the_key(provider: str, other_key: str) -> None:
+    events = stripe_events(1) if provider == "stripe" else square_events(1)
+    with serving(api(events={provider: events})) as server:
+        with pytest.raises(ProviderApiError, match=f"{provider}: the API key was refused") as caught:
+            list(source_for(provider)(other_key, base_url=server.base_url).pages(SINCE))
+    assert other_key not in str(caught.value)
 
 
 def test_a_missing_square_key_is_refused_before_any_request() -> None:
