@@ -29,6 +29,8 @@ class Settings:
     archive_after_days: int
     # X-Ray: `xray` in deployed stages (with `xray: true`); off locally, at no cost.
     tracing: bool = False
+    # The change feed's EventBridge bus (docs/api.md section 7): `payment-webhooks-<stage>`.
+    change_feed_bus: str = "payment-webhooks-local"
 
     @classmethod
     def from_environment(cls, env: dict[str, str] | None = None) -> "Settings":
@@ -59,6 +61,7 @@ class Settings:
             ),
             archive_after_days=int(env.get("ARCHIVE_AFTER_DAYS", 30)),
             tracing=env.get("TRACING", "off") == "xray",
+            change_feed_bus=env.get("CHANGE_FEED_BUS", prefix),
         )
 
 

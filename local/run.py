@@ -146,6 +146,7 @@ OUTPUT_ENV = {
     "WebhookSecretsId": "WEBHOOK_SECRETS_ID",
     "AnalyticsTableName": "ANALYTICS_TABLE",
     "ArchiveBucketName": "ARCHIVE_BUCKET",
+    "ChangeFeedBusName": "CHANGE_FEED_BUS",
 }
 """Stack output -> the app's environment variable: the one place that pairs them."""
 

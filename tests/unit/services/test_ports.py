@@ -11,6 +11,7 @@ from chalicelib.storage.analytics import AnalyticsRepository
 from chalicelib.storage.archive.archivable import ArchivableTransactions
 from chalicelib.storage.archive.bucket import ArchiveBucket
 from chalicelib.storage.archive.lease import ArchiveLease
+from chalicelib.storage.event_bus import ChangeFeedBus
 from chalicelib.storage.events import EventRepository
 from chalicelib.storage.ledger import PaymentLedger
 from chalicelib.storage.secrets import SecretsRepository
@@ -25,6 +26,7 @@ IMPLEMENTATIONS = {
     ports.ArchivableRecords: ArchivableTransactions,
     ports.ArchiveStore: ArchiveBucket,
     ports.RunLease: ArchiveLease,
+    ports.ChangeFeed: ChangeFeedBus,
 }
 INSTANCES = {  # for the ports' data attributes, which exist once a repository is built
     ArchivableTransactions: lambda: ArchivableTransactions(None, "transactions"),
