@@ -147,6 +147,8 @@ OUTPUT_ENV = {
     "AnalyticsTableName": "ANALYTICS_TABLE",
     "ArchiveBucketName": "ARCHIVE_BUCKET",
     "ChangeFeedBusName": "CHANGE_FEED_BUS",
+    "AlertsTableName": "ALERTS_TABLE",
+    "PaymentAlertsTopicArn": "PAYMENT_ALERTS_TOPIC_ARN",
 }
 """Stack output -> the app's environment variable: the one place that pairs them."""
 
