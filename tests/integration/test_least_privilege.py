@@ -255,32 +255,43 @@ def analytics_flow(stack: IamStack, monkeypatch: pytest.MonkeyPatch, user: str) 
     """What the analytics function's role is used for, with `user`'s keys: Lambda's
     mapping reading the stream, the handler applying the batch (twice: the second is a
     redelivery, which takes the read path), and Lambda's on-failure delivery to SQS."""
+    event = stream_event_as(stack, user)
+    if event is None:
+        return {"read the stream": False}
+    results = {"read the stream": True}
+    become(stack, monkeypatch, user)
+    from app import update_daily_analytics as handler
+    for attempt in ("apply the batch", "apply it again"):
+        response = handler(event, FakeLambdaContext())
+        results[attempt] = response == {"batchItemFailures": [], "state": {}}
+    results["deliver a failed batch"] = deliver_stream_failure_as(stack, user)
+    return results
+
+
+def stream_event_as(stack: IamStack, user: str) -> dict | None:
+    """Lambda's mapping reading the transactions stream with `user`'s keys: the event it
+    would invoke a consumer with, or None when a read is denied or finds nothing."""
     from botocore.exceptions import ClientError
 
-    credentials = stack.users[user]
     stream_arn = stack.outputs["TransactionsStreamArn"]
-    results: dict[str, bool] = {}
     try:
-        streams = credentials.client("dynamodbstreams", stack.endpoint_url)
+        streams = stack.users[user].client("dynamodbstreams", stack.endpoint_url)
         (shard,) = streams.describe_stream(StreamArn=stream_arn)["StreamDescription"]["Shards"]
         iterator = streams.get_shard_iterator(StreamArn=stream_arn, ShardId=shard["ShardId"],
                                               ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
         records = streams.get_records(ShardIterator=iterator, Limit=100)["Records"]
-        results["read the stream"] = bool(records)
     except ClientError:
-        return {"read the stream": False}
-    become(stack, monkeypatch, user)
-    from app import update_daily_analytics as handler
-    event = lambda_event(records, stream_arn, shard["ShardId"], datetime.now(timezone.utc))
-    for attempt in ("apply the batch", "apply it again"):
-        response = handler(event, FakeLambdaContext())
-        results[attempt] = response == {"batchItemFailures": [], "state": {}}
+        return None
+    return lambda_event(records, stream_arn, shard["ShardId"], datetime.now(timezone.utc)) if records else None
+
+
+def deliver_stream_failure_as(stack: IamStack, user: str) -> bool:
+    """Lambda's on-failure delivery to the stream failures queue with `user`'s keys."""
     queue = stack.client_as(user, "sqs")
     url = stack.outputs["StreamFailuresQueueArn"].split(":")[-1]
-    results["deliver a failed batch"] = status_of(
+    return status_of(
         queue.send_message, QueueUrl=f"{stack.endpoint_url}/{MOTO_ACCOUNT}/{url}",
         MessageBody=json.dumps({"requestContext": {"condition": "RetryAttemptsExhausted"}})) == 200
-    return results
 
 
 def test_the_analytics_function_reads_the_stream_and_updates_the_figures_with_only_its_policy(
@@ -422,36 +433,21 @@ def feed_flow(stack: IamStack, monkeypatch: pytest.MonkeyPatch, user: str) -> di
     """What the feed publisher's role is used for, with `user`'s keys: Lambda's mapping
     reading the stream, the handler putting the batch's business changes on the bus
     (read back through a rule to a queue), and Lambda's on-failure delivery to SQS."""
-    from botocore.exceptions import ClientError
-
     from tests.support.feed import receive_feed, subscribe_queue
 
-    credentials = stack.users[user]
-    stream_arn = stack.outputs["TransactionsStreamArn"]
-    results: dict[str, bool] = {}
-    try:
-        streams = credentials.client("dynamodbstreams", stack.endpoint_url)
-        (shard,) = streams.describe_stream(StreamArn=stream_arn)["StreamDescription"]["Shards"]
-        iterator = streams.get_shard_iterator(StreamArn=stream_arn, ShardId=shard["ShardId"],
-                                              ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
-        records = streams.get_records(ShardIterator=iterator, Limit=100)["Records"]
-        results["read the stream"] = bool(records)
-    except ClientError:
+    event = stream_event_as(stack, user)
+    if event is None:
         return {"read the stream": False}
+    results = {"read the stream": True}
     name = f"feed-{uuid.uuid4().hex[:10]}"
     sqs = stack.client_as("admin", "sqs")
     url = subscribe_queue(stack.client_as("admin", "events"), sqs, stack.outputs["ChangeFeedBusName"], name)
     become(stack, monkeypatch, user)
     from app import publish_payment_changes as handler
-    event = lambda_event(records, stream_arn, shard["ShardId"], datetime.now(timezone.utc))
     response = handler(event, FakeLambdaContext())
     results["publish the batch"] = response == {"batchItemFailures": [], "state": {}}
     results["events on the bus"] = bool(receive_feed(sqs, url))
-    queue = stack.client_as(user, "sqs")
-    failures = stack.outputs["StreamFailuresQueueArn"].split(":")[-1]
-    results["deliver a failed batch"] = status_of(
-        queue.send_message, QueueUrl=f"{stack.endpoint_url}/{MOTO_ACCOUNT}/{failures}",
-        MessageBody=json.dumps({"requestContext": {"condition": "RetryAttemptsExhausted"}})) == 200
+    results["deliver a failed batch"] = deliver_stream_failure_as(stack, user)
     return results
 
 

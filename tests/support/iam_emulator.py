@@ -47,13 +47,18 @@ def _body(handler: Any) -> dict[str, Any]:
         return {}
 
 
+def _arn(handler: Any, service: str, kind: str, name: str) -> str:
+    """The ARN of resource `name` (already an ARN, or a name in the request's account)."""
+    if name.startswith("arn:"):
+        return name
+    return f"arn:aws:{service}:{handler.region}:{handler.current_account}:{kind}/{name}"
+
+
 def dynamodb_checks(handler: Any) -> list[Check]:
     action, body = handler._get_action(), _body(handler)
 
     def table_arn(name: str) -> str:
-        if name.startswith("arn:"):
-            return name
-        return f"arn:aws:dynamodb:{handler.region}:{handler.current_account}:table/{name}"
+        return _arn(handler, "dynamodb", "table", name)
 
     if action in ("TransactWriteItems", "TransactGetItems"):
         return [(_ITEM_ACTIONS[op], table_arn(spec["TableName"]))
@@ -106,13 +111,9 @@ def secretsmanager_checks(handler: Any) -> list[Check]:
 def events_checks(handler: Any) -> list[Check]:
     action, body = handler._get_action(), _body(handler)
 
-    def bus_arn(name: str) -> str:
-        if name.startswith("arn:"):
-            return name
-        return f"arn:aws:events:{handler.region}:{handler.current_account}:event-bus/{name}"
-
     if action == "PutEvents":
-        return [(action, bus_arn(entry.get("EventBusName") or "default")) for entry in body.get("Entries", [])]
+        return [(action, _arn(handler, "events", "event-bus", entry.get("EventBusName") or "default"))
+                for entry in body.get("Entries", [])]
     return [(action, "*")]
 
 
