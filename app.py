@@ -112,3 +112,24 @@ def update_daily_analytics(event: Any) -> dict[str, Any]:
 def archive_transactions(event: Any) -> dict[str, Any]:
     """Daily at 02:00 UTC (contract section 4); stops itself before the Lambda timeout."""
     return wiring.archival_service().run(event.context.get_remaining_time_in_millis).as_dict()
+
+
+# --- operations (docs/api.md section 11) ---
+operations = LazyModule("chalicelib.api.operations")
+wiring.run_functions_in_process(app.handler_map)  # used on the local stage only (no Lambda)
+
+
+@route("/admin/dead-letters", methods=["GET"], authorizer=PROTECTED)
+def list_dead_letters() -> dict[str, Any]:
+    return operations.dead_letters(wiring.dead_letter_service().depths())
+
+
+@route("/admin/dead-letters/{name}/redrive", methods=["POST"], authorizer=PROTECTED)
+def redrive_dead_letters(name: str) -> dict[str, Any]:
+    return operations.redrive(wiring.dead_letter_service().redrive(params.path_id("name", name)))
+
+
+@route("/admin/replay", methods=["POST"], authorizer=PROTECTED)
+def bulk_replay() -> dict[str, Any]:
+    request = operations.bulk_replay(app.current_request.raw_body)
+    return operations.replay_report(wiring.bulk_replay_service().run(request))
