@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from chalice import Chalice, Cron, Response
+from chalice import Chalice, Cron, Rate, Response
 
 from chalicelib import wiring
 from chalicelib.api.auth import route_authorizer
@@ -133,3 +133,9 @@ def redrive_dead_letters(name: str) -> dict[str, Any]:
 def bulk_replay() -> dict[str, Any]:
     request = operations.bulk_replay(app.current_request.raw_body)
     return operations.replay_report(wiring.bulk_replay_service().run(request))
+
+
+@app.schedule(Rate(5, unit=Rate.MINUTES))
+def watch_dead_letters(event: Any) -> dict[str, Any]:
+    """One `dead_letter` alert per queue incident (docs/api.md section 9)."""
+    return operations.watch_report(wiring.dead_letter_watch().check())

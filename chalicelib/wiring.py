@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from chalicelib.services.queries import QueryService
     from chalicelib.services.replay import ReplayService
     from chalicelib.services.bulk_replay import BulkReplayService
+    from chalicelib.services.dead_letter_watch import DeadLetterWatch
     from chalicelib.services.dead_letters import DeadLetterService
     from chalicelib.services.ports import DeadLetterStore, StageFunctions
 
@@ -279,3 +280,10 @@ def bulk_replay_service() -> BulkReplayService:
                       settings.secrets_cache_seconds, time.monotonic)
     received = EventRepository(aws_client("dynamodb"), settings.events_table)
     return BulkReplayService(providers().get, received, replay_service(), CursorCodec(keys.current))
+
+
+@built_once
+def dead_letter_watch() -> DeadLetterWatch:
+    from chalicelib.services.dead_letter_watch import DeadLetterWatch
+
+    return DeadLetterWatch(get_settings().dead_letters, dead_letter_queues(), alert_raiser(), utc_now)

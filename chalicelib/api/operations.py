@@ -9,6 +9,7 @@ from chalicelib.api.params import MAX_CURSOR_CHARS
 from chalicelib.domain.timestamps import InvalidTimestamp, parse_iso
 from chalicelib.errors import InvalidRequest
 from chalicelib.services.bulk_replay import BulkReplay, BulkReplayReport
+from chalicelib.services.dead_letter_watch import QueueCheck
 from chalicelib.services.dead_letters import QueueDepth, RedriveReport
 
 _REPLAY_FIELDS = {"provider", "from", "to", "dry_run", "cursor"}
@@ -61,3 +62,7 @@ def dead_letters(depths: list[QueueDepth]) -> dict[str, Any]:
 
 def redrive(report: RedriveReport) -> dict[str, Any]:
     return {"redriven": report.redriven, "failed": report.failed, "complete": report.complete}
+
+
+def watch_report(checks: list[QueueCheck]) -> dict[str, Any]:
+    return {"queues": [{"name": c.name, "depth": c.depth, "alerted": c.alerted} for c in checks]}
