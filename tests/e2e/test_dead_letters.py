@@ -6,6 +6,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime, timezone
+
+import pytest
 
 from chalicelib import wiring
 from local.event_sources import on_failure_destination
@@ -18,7 +21,9 @@ ANALYTICS = "update_daily_analytics"
 
 @contextmanager
 def failing(operation: str, service: str = "dynamodb") -> Iterator[list[int]]:
-    """Every `operation` of the app's shared client fails while inside (an outage)."""
+    """Every `operation` of the app's shared client is refused while inside (as a
+    revoked grant would be: not retried by botocore, so the test does not wait out its
+    backoff)."""
     from botocore.awsrequest import AWSResponse
 
     client = wiring.aws_client(service)
@@ -26,9 +31,9 @@ def failing(operation: str, service: str = "dynamodb") -> Iterator[list[int]]:
 
     def fail(**_kwargs):
         calls.append(1)
-        return (AWSResponse("https://injected.invalid", 500, {}, None),
-                {"Error": {"Code": "InternalServerError", "Message": "injected outage"},
-                 "ResponseMetadata": {"HTTPStatusCode": 500}})
+        return (AWSResponse("https://injected.invalid", 400, {}, None),
+                {"Error": {"Code": "AccessDeniedException", "Message": "injected failure"},
+                 "ResponseMetadata": {"HTTPStatusCode": 400}})
 
     event = f"before-call.{client.meta.service_model.endpoint_prefix}.{operation}"
     client.meta.events.register(event, fail, unique_id="injected-outage")
@@ -111,3 +116,58 @@ def test_a_stream_failure_that_fails_again_stays_in_its_queue_counted_failed(aws
     assert depths(client)["stream-failures"] == waiting
     assert redrive(client, "stream-failures")["redriven"] == waiting
     assert day_count(client) == 1
+
+
+def run_watch(client) -> dict[str, dict]:
+    """The scheduled handler, as Lambda (and local/scheduler.py) invokes it."""
+    event = client.events.generate_cw_event("aws.events", "Scheduled Event", {}, [])
+    report = client.lambda_.invoke("watch_dead_letters", event).payload
+    return {q["name"]: q for q in report["queues"]}
+
+
+def dead_letter_alerts(aws) -> list[str]:
+    items = aws.client("dynamodb").scan(TableName=aws.env["ALERTS_TABLE"])["Items"]
+    return sorted(item["key"]["S"] for item in items if item["kind"]["S"] == "dead_letter")
+
+
+def fill_stream_failures(aws, client, event_id: str) -> None:
+    post_payment(client, event_id, f"pi_{event_id}")
+    poller = analytics_poller(aws)
+    with failing("UpdateItem"):
+        for _ in range(20):
+            if depths(client)["stream-failures"]:
+                return
+            poller.poll_once()
+    raise AssertionError("the failing consumer never gave up")
+
+
+def test_a_dead_letter_incident_is_alerted_once_and_a_new_one_after_the_queue_drained(aws, client) -> None:
+    assert run_watch(client)["stream-failures"] == {"name": "stream-failures", "depth": 0, "alerted": False}
+    fill_stream_failures(aws, client, "evt_watch_1")
+    assert run_watch(client)["stream-failures"]["alerted"] is True
+    assert run_watch(client)["stream-failures"]["alerted"] is False  # the same incident
+    (first,) = dead_letter_alerts(aws)
+    assert first.startswith("stream-failures/")
+
+    assert redrive(client, "stream-failures")["failed"] == 0
+    assert run_watch(client)["stream-failures"] == {"name": "stream-failures", "depth": 0, "alerted": False}
+    fill_stream_failures(aws, client, "evt_watch_2")
+    assert run_watch(client)["stream-failures"]["alerted"] is True  # a new incident
+    assert len(dead_letter_alerts(aws)) == 2 and first in dead_letter_alerts(aws)
+
+
+def test_a_scheduled_job_that_failed_is_dead_lettered_and_redriven_once(aws, client) -> None:
+    from app import app
+    from local.scheduler import run_job, schedule_dead_letters, scheduled_event
+
+    event = scheduled_event("watch_dead_letters", datetime.now(timezone.utc), "payment-webhooks-local-",
+                            "us-east-1", "123456789012")
+    with failing("GetQueueAttributes", "sqs"), pytest.raises(Exception):  # SQS down: every try fails
+        run_job(app.handler_map["watch_dead_letters"], "watch_dead_letters", event,
+                schedule_dead_letters(aws.client("sqs")))
+    assert depths(client)["schedule"] == 1
+    with failing("GetQueueAttributes", "sqs"):
+        assert redrive(client, "schedule") == {"redriven": 0, "failed": 1, "complete": True}
+    assert redrive(client, "schedule") == {"redriven": 1, "failed": 0, "complete": True}
+    assert depths(client)["schedule"] == 0
+    assert redrive(client, "schedule") == {"redriven": 0, "failed": 0, "complete": True}
