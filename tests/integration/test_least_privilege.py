@@ -197,7 +197,8 @@ def operations_flow(stack: IamStack, client: Client) -> dict[str, tuple[int, str
     """The admin routes' storage paths (docs/api.md section 11): the dead-letter depths; a
     redrive of Lambda's on-failure record for the latest stream record (re-read, handed
     to the consumer through Lambda) beside a letter it cannot read (released, stays); a
-    redrive of each job's failed invocation (invoked again); a bulk replay (the index)."""
+    redrive of each job's failed invocation (invoked again) beside one naming no job; a
+    bulk replay (the index)."""
     from chalicelib.domain.dead_letters import StreamFailure, stream_failure_record
 
     admin_sqs = stack.client_as("admin", "sqs")
@@ -218,6 +219,7 @@ def operations_flow(stack: IamStack, client: Client) -> dict[str, tuple[int, str
         rule = f"arn:aws:events:{provision.DEFAULT_REGION}:{MOTO_ACCOUNT}:rule/{lambda_name(STAGE, job)}-event"
         admin_sqs.send_message(QueueUrl=queue_url("ScheduleDeadLetterQueueArn"), MessageBody=json.dumps(
             {"detail-type": "Scheduled Event", "source": "aws.events", "resources": [rule], "detail": {}}))
+    admin_sqs.send_message(QueueUrl=queue_url("ScheduleDeadLetterQueueArn"), MessageBody="{}")  # names no job
 
     def redrive(name: str) -> tuple[int, str | None]:
         response = client.http.post(f"/admin/dead-letters/{name}/redrive")
@@ -253,7 +255,7 @@ def test_the_api_function_ingests_queries_and_replays_with_only_its_policy(app_a
     results = api_flow(client)
     assert operations_flow(stack, client) == {
         "list dead letters": (200, None), "redrive stream failures": (200, "redriven and failed"),
-        "redrive failed jobs": (200, "redriven"), "bulk replay": (200, "matched"),
+        "redrive failed jobs": (200, "redriven and failed"), "bulk replay": (200, "matched"),
     }
     assert results == {
         "in-order webhook": (200, "applied"), "redelivery": (200, "duplicate"),
