@@ -79,3 +79,9 @@ bench: $(STAMP)
 
 redrive: $(STAMP)
 	$(PY) -m local.redrive --stage $(or $(STAGE),local)
+
+# --- provider sync (docs/api.md section 10; docs/provider-sync.md) ---
+.PHONY: sync
+sync: $(STAMP)
+	@test -n "$(PROVIDER)" -a -n "$(SINCE)" || { echo "usage: make sync PROVIDER=stripe|square SINCE=YYYY-MM-DD [STAGE=<deployed stage>]" >&2; exit 2; }
+	$(PY) -m local.sync --provider "$(PROVIDER)" --since "$(SINCE)" $(if $(STAGE),--stage "$(STAGE)")

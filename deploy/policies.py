@@ -89,6 +89,13 @@ def archive_transactions(r: StageResources) -> list[Statement]:
     ]
 
 
+def publish_payment_changes(r: StageResources) -> list[Statement]:
+    """The change feed: business changes put on its bus (reading the stream: `stream_consumer`)."""
+    return [
+        allow("ChangeFeedEvents", ["events:PutEvents"], [r.event_bus("ChangeFeedBus")]),
+    ]
+
+
 # --- operations (docs/api.md section 11) ---
 
 def dead_letter_queue_arns(r: StageResources) -> list[str]:
@@ -132,6 +139,7 @@ GRANTS: dict[str, Callable[[StageResources], list[Statement]]] = {
     API_HANDLER: api_handler,
     "update_daily_analytics": update_daily_analytics,
     "archive_transactions": archive_transactions,
+    "publish_payment_changes": publish_payment_changes,
     "watch_dead_letters": watch_dead_letters,
 }
 
