@@ -10,6 +10,7 @@
 #   make lint-infra          cfn-lint the resources template only
 #   make archive             run the archival job once, now, against the running `make run` stack
 #   make restore PROVIDER=stripe DATE=YYYY-MM-DD   restore an archived partition for an audit
+#   make redrive [STAGE=dev|prod]   redrive every dead-letter queue (the running stack, or a deployed stage)
 # Deploy/package options: WAF=1, RATE_LIMIT=10000, BURST_LIMIT=5000, WEBHOOK_ALLOWLIST=file.json,
 # ALERT_EMAIL=ops@example.com, LOG_RETENTION_DAYS=30, AWS_REGION / AWS_PROFILE as usual.
 # The venv is (re)installed only when a requirements file changes (stamp file).
@@ -28,7 +29,7 @@ LOG_RETENTION_DAYS ?= 30
 EDGE_FLAGS = --rate-limit $(RATE_LIMIT) --burst-limit $(BURST_LIMIT) $(if $(WAF),--waf) \
 	$(if $(WEBHOOK_ALLOWLIST),--webhook-allowlist $(WEBHOOK_ALLOWLIST))
 
-.PHONY: run test lint-infra venv package deploy policies bench fuzz require-stage archive restore
+.PHONY: run test lint-infra venv package deploy policies bench fuzz require-stage archive restore redrive
 
 venv: $(STAMP)
 
@@ -75,6 +76,9 @@ fuzz: $(STAMP)
 
 bench: $(STAMP)
 	@set -e; for script in benchmarks/*.py; do echo "== $$script"; $(PY) $$script; done
+
+redrive: $(STAMP)
+	$(PY) -m local.redrive --stage $(or $(STAGE),local)
 
 # --- provider sync (docs/api.md section 10; docs/provider-sync.md) ---
 .PHONY: sync

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from chalice import Chalice, Cron, Response
+from chalice import Chalice, Cron, Rate, Response
 
 from chalicelib import wiring
 from chalicelib.api.auth import route_authorizer
@@ -131,3 +131,30 @@ console = LazyModule("chalicelib.api.console")
 def operator_console() -> Response:
     page = console.console_page()
     return Response(body=page.body, status_code=200, headers=page.headers)
+
+
+# --- operations (docs/api.md section 11) ---
+operations = LazyModule("chalicelib.api.operations")
+wiring.run_functions_in_process(app.handler_map)  # used on the local stage only (no Lambda)
+
+
+@route("/admin/dead-letters", methods=["GET"], authorizer=PROTECTED)
+def list_dead_letters() -> dict[str, Any]:
+    return operations.dead_letters(wiring.dead_letter_service().depths())
+
+
+@route("/admin/dead-letters/{name}/redrive", methods=["POST"], authorizer=PROTECTED)
+def redrive_dead_letters(name: str) -> dict[str, Any]:
+    return operations.redrive(wiring.dead_letter_service().redrive(params.path_id("name", name)))
+
+
+@route("/admin/replay", methods=["POST"], authorizer=PROTECTED)
+def bulk_replay() -> dict[str, Any]:
+    request = operations.bulk_replay(app.current_request.raw_body)
+    return operations.replay_report(wiring.bulk_replay_service().run(request))
+
+
+@app.schedule(Rate(5, unit=Rate.MINUTES))
+def watch_dead_letters(event: Any) -> dict[str, Any]:
+    """One `dead_letter` alert per queue incident (docs/api.md section 9)."""
+    return operations.watch_report(wiring.dead_letter_watch().check())

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from deploy.stage import (
-    API_HANDLER, CHALICE_DIR, DEPLOYED_STAGES, STREAM_HANDLERS, StageResources, load_chalice_config,
+    API_HANDLER, CHALICE_DIR, DEPLOYED_STAGES, SCHEDULED_JOBS, STREAM_HANDLERS, StageResources, load_chalice_config,
     stage_functions,
 )
 
@@ -52,7 +52,7 @@ def api_handler(r: StageResources) -> list[Statement]:
         allow("SigningSecrets", ["secretsmanager:GetSecretValue"], [r.secret("WebhookSecrets")]),
         allow("CursorKey", ["secretsmanager:GetSecretValue"], [r.secret("CursorKeySecret")]),
         allow("DailyAnalyticsReads", ["dynamodb:Query"], [r.table("AnalyticsTable")]),
-    ]
+    ] + operations_api(r)
 
 
 def update_daily_analytics(r: StageResources) -> list[Statement]:
@@ -96,12 +96,51 @@ def publish_payment_changes(r: StageResources) -> list[Statement]:
     ]
 
 
+# --- operations (docs/api.md section 11) ---
+
+def dead_letter_queue_arns(r: StageResources) -> list[str]:
+    """Every queue of chalicelib.settings.dead_letter_queues (a test checks they agree)."""
+    return [r.queue(logical_id) for logical_id in DEAD_LETTER_QUEUES]
+
+
+DEAD_LETTER_QUEUES = ("StreamFailuresQueue", "ScheduleDeadLetterQueue")
+"""The template's dead-letter queues, as the app lists them (chalicelib/settings.py)."""
+
+
+def operations_api(r: StageResources) -> list[Statement]:
+    """The admin routes: dead-letter depths and redrive (letters read, deleted or released;
+    stream ranges re-read; the consumer or job invoked with its own role), and bulk replay
+    through the events index."""
+    return [
+        allow("DeadLetterQueues", ["sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueAttributes",
+                                   "sqs:GetQueueUrl", "sqs:ReceiveMessage"], dead_letter_queue_arns(r)),
+        allow("StreamRedrive", ["dynamodb:GetRecords", "dynamodb:GetShardIterator"], [r.stream("TransactionsTable")]),
+        allow("RedriveInvocations", ["lambda:InvokeFunction"],
+              [r.function(f) for f in (*STREAM_HANDLERS, *SCHEDULED_JOBS)]),
+        allow("ReplayIndex", ["dynamodb:Query"], [r.index("EventsTable", "by-provider-received")]),
+    ]
+
+
+def watch_dead_letters(r: StageResources) -> list[Statement]:
+    """The dead-letter watch: each queue's depth and incident tag, the alert raised once
+    (the alerts table's conditional record, the payment alerts topic), and (as the
+    function's dead-letter queue) failed invocations."""
+    return [
+        allow("DeadLetterDepths", ["sqs:GetQueueAttributes", "sqs:GetQueueUrl", "sqs:ListQueueTags",
+                                   "sqs:TagQueue", "sqs:UntagQueue"], dead_letter_queue_arns(r)),
+        allow("AlertRecords", ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"], [r.table("AlertsTable")]),
+        allow("PaymentAlerts", ["sns:Publish"], [r.topic("PaymentAlertsTopic")]),
+        allow("DeadLetters", ["sqs:SendMessage"], [r.queue("ScheduleDeadLetterQueue")]),
+    ]
+
+
 # One entry per function in `.chalice/config.json` (`stages.<stage>.lambda_functions`).
 GRANTS: dict[str, Callable[[StageResources], list[Statement]]] = {
     API_HANDLER: api_handler,
     "update_daily_analytics": update_daily_analytics,
     "archive_transactions": archive_transactions,
     "publish_payment_changes": publish_payment_changes,
+    "watch_dead_letters": watch_dead_letters,
 }
 
 

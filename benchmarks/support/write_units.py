@@ -13,7 +13,8 @@ and a write whose condition fails still costs the units of its item. A global se
 index (GSI.html, "Provisioned throughput considerations") costs a standard write of the
 index entry whenever the write puts an item into it, changes a projected attribute of an
 item in it, or takes an item out of it; changing an index key costs two (delete, put).
-Every index here projects ALL, so an entry is the whole item. The transaction docs say the
+An entry is the whole item for an index projecting ALL, the table's and the index's key
+attributes for a KEYS_ONLY one. The transaction docs say the
 change reaches indexes after the transaction commits, so index writes are counted as
 standard writes, not transactional ones.
 """
@@ -73,6 +74,12 @@ def units(size: int, per_kb: int) -> int:
 class Index:
     name: str
     keys: tuple[str, ...]
+    projected: tuple[str, ...] | None = None  # None: ALL; else the attributes an entry holds
+
+    def entry(self, image: dict[str, Any] | None) -> dict[str, Any] | None:
+        if image is None or self.projected is None:
+            return image
+        return {name: value for name, value in image.items() if name in self.projected}
 
 
 @dataclass
@@ -91,11 +98,11 @@ class Write:
 
     def index_units(self, index: Index) -> int:
         old, new = (_entry(image, index) for image in (self.before, self.after))
-        if old is None and new is None or self.before == self.after:
+        if old is None and new is None or index.entry(self.before) == index.entry(self.after):
             return 0
         if old is None or new is None or old == new:
-            return units(item_size(self.after if new is not None else self.before), 1)
-        return units(item_size(self.before), 1) + units(item_size(self.after), 1)
+            return units(item_size(index.entry(self.after if new is not None else self.before)), 1)
+        return units(item_size(index.entry(self.before)), 1) + units(item_size(index.entry(self.after)), 1)
 
 
 def _entry(image: dict[str, Any] | None, index: Index) -> tuple | None:
@@ -115,8 +122,12 @@ def table_indexes(template: Path, outputs: dict[str, str]) -> dict[str, list[Ind
     for output, declared in resources["Outputs"].items():
         ref = declared["Value"].get("Ref") if isinstance(declared["Value"], dict) else None
         if ref in tables and output in outputs:
+            table_keys = tuple(k["AttributeName"] for k in tables[ref]["KeySchema"])
             named[outputs[output]] = [
-                Index(gsi["IndexName"], tuple(k["AttributeName"] for k in gsi["KeySchema"]))
+                Index(gsi["IndexName"], tuple(k["AttributeName"] for k in gsi["KeySchema"]),
+                      None if gsi["Projection"]["ProjectionType"] == "ALL" else
+                      table_keys + tuple(k["AttributeName"] for k in gsi["KeySchema"])
+                      + tuple(gsi["Projection"].get("NonKeyAttributes", [])))
                 for gsi in tables[ref].get("GlobalSecondaryIndexes", [])
             ]
     return named

@@ -21,7 +21,8 @@ if TYPE_CHECKING:  # annotations only: a service importing its ports loads no st
     from chalicelib.storage.archive.archivable import Candidate, Replacement
     from chalicelib.storage.alerts import StoredAlert
     from chalicelib.storage.archive.parts import SealedPart
-    from chalicelib.storage.events import StoredEvent
+    from chalicelib.storage.dead_letters import Letter
+    from chalicelib.storage.events import ReceivedPage, StoredEvent
     from chalicelib.storage.transactions import TransactionPage
 
 
@@ -159,3 +160,47 @@ class AlertPublisher(Protocol):
     """The payment alerts topic."""
 
     def publish(self, message: str, attributes: dict[str, str]) -> str: ...
+
+
+# --- operations (docs/api.md section 11) ---
+
+class DeadLetterStore(Protocol):
+    """The dead-letter queues (storage/dead_letters.py), by queue name."""
+
+    def depth(self, queue: str) -> int: ...
+
+    def receive(self, queue: str, hold_seconds: int, limit: int = ...) -> list[Letter]: ...
+
+    def delete(self, queue: str, letter: Letter) -> None: ...
+
+    def release(self, queue: str, letter: Letter) -> None: ...
+
+    def send(self, queue: str, letter: Letter) -> None: ...
+
+    def incident(self, queue: str) -> str | None: ...
+
+    def open_incident(self, queue: str, opened_at: str) -> None: ...
+
+    def close_incident(self, queue: str) -> None: ...
+
+
+class StreamRecordReader(Protocol):
+    def read_range(self, stream_arn: str, shard_id: str, first: str, last: str,
+                   max_reads: int = ...) -> list[dict[str, Any]]:
+        """`RecordsTrimmed` when the stream no longer holds them."""
+
+
+class StageFunctions(Protocol):
+    """The stage's own functions (storage/functions.py): `FunctionFailed` when one fails."""
+
+    def invoke(self, function: str, event: dict[str, Any]) -> Any: ...
+
+    def start(self, function: str, event: dict[str, Any]) -> None: ...
+
+
+class ReceivedEvents(Protocol):
+    """The events table's index by provider and received time (storage/events.py)."""
+
+    def received_between(
+        self, provider: str, start: datetime, end: datetime, after: dict[str, Any] | None, limit: int,
+    ) -> ReceivedPage: ...

@@ -17,7 +17,6 @@ from chalicelib.services.conflicts import retry_on_conflict
 from chalicelib.services.ports import EventReader, Ledger, TransactionReader
 
 
-
 @dataclass(frozen=True)
 class ReplayResult:
     event_id: str
@@ -37,7 +36,8 @@ class ReplayService:
         self._clock = clock
         self._sleep = sleep
 
-    def replay(self, provider_name: str, event_id: str) -> ReplayResult:
+    def replay(self, provider_name: str, event_id: str, dry_run: bool = False) -> ReplayResult:
+        """`dry_run`: the outcome a replay would have now, with nothing written."""
         provider = self._providers(provider_name)
         stored = self._events.get(provider_name, event_id)
         if stored is None:
@@ -50,6 +50,8 @@ class ReplayService:
             merged = merge_event(current, event, self._clock(), replay=True)
             if merged.outcome is not Outcome.APPLIED:
                 return ReplayResult(event_id, Outcome.STALE)
+            if dry_run:
+                return ReplayResult(event_id, Outcome.APPLIED)
             self._ledger.record_merged(
                 None, merged.transaction,
                 expected_version=current.version if current is not None else None,

@@ -26,7 +26,7 @@ from chalice.local import LambdaContext
 from chalice.test import Client
 
 from chalicelib import wiring
-from deploy.stage import API_HANDLER
+from deploy.stage import API_HANDLER, SCHEDULED_JOBS, STREAM_HANDLERS, lambda_name
 from local import provision
 from local.invocation import FakeLambdaContext
 from local.stream_poller import lambda_event
@@ -94,6 +94,7 @@ def stack() -> Iterator[IamStack]:
         other = provision.provision(url, OTHER_STAGE)
         other_bucket = "payment-webhooks-somebody-elses-bucket"
         provision.client("s3", url).create_bucket(Bucket=other_bucket)
+        deploy_functions_without_code(url)
         users = {"admin": create_user(url, "admin", ADMIN_POLICY),
                  API_HANDLER: create_user(url, f"payment-webhooks-{STAGE}-{API_HANDLER}", API_POLICY)}
         users[ANALYTICS] = create_user(url, f"payment-webhooks-{STAGE}-{ANALYTICS}", ANALYTICS_POLICY)
@@ -177,6 +178,77 @@ def api_flow(client: Client) -> dict[str, tuple[int, str | None]]:
     return results
 
 
+def deploy_functions_without_code(url: str) -> None:
+    """The prod functions a redrive invokes, in the emulator's Lambda without Docker (an
+    invocation answers its own event: a consumer that failed nothing, a job that ran)."""
+    import io
+    import urllib.request
+    import zipfile
+
+    request = urllib.request.Request(f"{url}/moto-api/config", method="POST",
+                                     data=json.dumps({"lambda": {"use_docker": False}}).encode())
+    urllib.request.urlopen(request, timeout=10).close()
+    role = provision.client("iam", url).create_role(
+        RoleName="redrive-targets", AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": []}))
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as zipped:
+        zipped.writestr("app.py", "def handler(event, context):\n    return event\n")
+    for function in (*STREAM_HANDLERS, *SCHEDULED_JOBS):
+        provision.client("lambda", url).create_function(
+            FunctionName=lambda_name(STAGE, function), Runtime="python3.11", Role=role["Role"]["Arn"],
+            Handler="app.handler", Code={"ZipFile": archive.getvalue()})
+
+
+def operations_flow(stack: IamStack, client: Client) -> dict[str, tuple[int, str | None]]:
+    """The admin routes' storage paths (docs/api.md section 11): the dead-letter depths; a
+    redrive of Lambda's on-failure record for the latest stream record (re-read, handed
+    to the consumer through Lambda) beside a letter it cannot read (released, stays); a
+    redrive of each job's failed invocation (invoked again) beside one naming no job; a
+    bulk replay (the index)."""
+    from chalicelib.domain.dead_letters import StreamFailure, stream_failure_record
+
+    admin_sqs = stack.client_as("admin", "sqs")
+    queue_url = lambda logical: f"{stack.endpoint_url}/{MOTO_ACCOUNT}/{stack.outputs[logical].split(':')[-1]}"  # noqa: E731
+    streams = stack.client_as("admin", "dynamodbstreams")
+    stream_arn = stack.outputs["TransactionsStreamArn"]
+    (shard,) = streams.describe_stream(StreamArn=stream_arn)["StreamDescription"]["Shards"]
+    iterator = streams.get_shard_iterator(StreamArn=stream_arn, ShardId=shard["ShardId"],
+                                          ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+    last = streams.get_records(ShardIterator=iterator, Limit=1000)["Records"][-1]["dynamodb"]["SequenceNumber"]
+    for function in STREAM_HANDLERS:
+        failure = StreamFailure(function, stream_arn, shard["ShardId"], last, last)
+        arn = f"arn:aws:lambda:{provision.DEFAULT_REGION}:{MOTO_ACCOUNT}:function:{lambda_name(STAGE, function)}"
+        admin_sqs.send_message(QueueUrl=queue_url("StreamFailuresQueueArn"), MessageBody=json.dumps(
+            stream_failure_record(failure, arn, 1, "RetryAttemptsExhausted", "2026-01-01T10:00:00Z")))
+    admin_sqs.send_message(QueueUrl=queue_url("StreamFailuresQueueArn"), MessageBody="not a record")
+    for job in SCHEDULED_JOBS:
+        rule = f"arn:aws:events:{provision.DEFAULT_REGION}:{MOTO_ACCOUNT}:rule/{lambda_name(STAGE, job)}-event"
+        admin_sqs.send_message(QueueUrl=queue_url("ScheduleDeadLetterQueueArn"), MessageBody=json.dumps(
+            {"detail-type": "Scheduled Event", "source": "aws.events", "resources": [rule], "detail": {}}))
+    admin_sqs.send_message(QueueUrl=queue_url("ScheduleDeadLetterQueueArn"), MessageBody="{}")  # names no job
+
+    def redrive(name: str) -> tuple[int, str | None]:
+        response = client.http.post(f"/admin/dead-letters/{name}/redrive")
+        if response.status_code != 200:
+            return response.status_code, None
+        report = response.json_body
+        return 200, " and ".join(k for k in ("redriven", "failed") if report[k]) or "nothing"
+
+    def bulk_replay() -> tuple[int, str | None]:
+        now = datetime.now(timezone.utc)
+        response = client.http.post("/admin/replay", headers={"Content-Type": "application/json"}, body=json.dumps({
+            "provider": "stripe", "from": f"{now:%Y-%m-%d}T00:00:00Z", "to": f"{now:%Y-%m-%dT%H:%M:%S}Z",
+            "dry_run": False}).encode())
+        return response.status_code, "matched" if (response.json_body or {}).get("matched") else None
+
+    return {
+        "list dead letters": (client.http.get("/admin/dead-letters").status_code, None),
+        "redrive stream failures": redrive("stream-failures"),
+        "redrive failed jobs": redrive("schedule"),
+        "bulk replay": bulk_replay(),
+    }
+
+
 def first_cursor(client: Client, tag: str) -> str:
     """A page of one is followed by a cursor, signed with the cursor key (a 503 before it
     is readable)."""
@@ -184,8 +256,13 @@ def first_cursor(client: Client, tag: str) -> str:
     return (page.json_body or {}).get("next_cursor") or "unreadable"
 
 
-def test_the_api_function_ingests_queries_and_replays_with_only_its_policy(app_as) -> None:
-    results = api_flow(app_as(API_HANDLER))
+def test_the_api_function_ingests_queries_and_replays_with_only_its_policy(app_as, stack: IamStack) -> None:
+    client = app_as(API_HANDLER)
+    results = api_flow(client)
+    assert operations_flow(stack, client) == {
+        "list dead letters": (200, None), "redrive stream failures": (200, "redriven and failed"),
+        "redrive failed jobs": (200, "redriven and failed"), "bulk replay": (200, "matched"),
+    }
     assert results == {
         "in-order webhook": (200, "applied"), "redelivery": (200, "duplicate"),
         "out-of-order webhook": (200, "stale"), "non-payment webhook": (200, "ignored"),
@@ -196,10 +273,11 @@ def test_the_api_function_ingests_queries_and_replays_with_only_its_policy(app_a
 
 
 @pytest.mark.parametrize("grant", [f"api {g}" for g in sorted(API_REDUCED)], ids=sorted(API_REDUCED))
-def test_every_api_grant_is_needed(app_as, grant: str) -> None:
+def test_every_api_grant_is_needed(app_as, stack: IamStack, grant: str) -> None:
     """Without any single (action, resource) pair of its policy, some API flow is refused
     by IAM (the app answers 503 when storage denies it; later steps may then 404)."""
-    results = api_flow(app_as(grant))
+    client = app_as(grant)
+    results = {**api_flow(client), **operations_flow(stack, client)}
     denied = {step for step, (status, _) in results.items() if status == 503}
     assert denied, f"the API function works without {grant}: the policy grants more than it needs"
 

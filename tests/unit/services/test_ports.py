@@ -19,6 +19,9 @@ from chalicelib.storage.events import EventRepository
 from chalicelib.storage.ledger import PaymentLedger
 from chalicelib.storage.secrets import SecretsRepository
 from chalicelib.storage.transactions import TransactionRepository
+from chalicelib.storage.dead_letters import DeadLetterQueues
+from chalicelib.storage.functions import LambdaFunctions
+from chalicelib.storage.stream_records import StreamRecords
 
 IMPLEMENTATIONS = {
     ports.SigningSecrets: SecretsRepository,
@@ -33,6 +36,10 @@ IMPLEMENTATIONS = {
     ports.AlertRaiser: PaymentAlertService,
     ports.AlertLog: AlertsRepository,
     ports.AlertPublisher: PaymentAlertsTopic,
+    ports.DeadLetterStore: DeadLetterQueues,
+    ports.StreamRecordReader: StreamRecords,
+    ports.StageFunctions: LambdaFunctions,
+    ports.ReceivedEvents: EventRepository,
 }
 INSTANCES = {  # for the ports' data attributes, which exist once a repository is built
     ArchivableTransactions: lambda: ArchivableTransactions(None, "transactions"),
