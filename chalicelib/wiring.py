@@ -26,7 +26,10 @@ if TYPE_CHECKING:
     from chalicelib.services.ports import (
         ArchivableRecords, ArchiveStore, EventReader, Ledger, SigningSecrets, TransactionReader,
     )
+    from chalicelib.services.ports import ReconciledPayments, ReconciliationExports
     from chalicelib.services.queries import QueryService
+    from chalicelib.services.reconcile.run import ReconciliationService
+    from chalicelib.services.reconcile.scheduled import ScheduledValidation
     from chalicelib.services.replay import ReplayService
 
 Factory = TypeVar("Factory", bound=Callable[..., Any])
@@ -191,6 +194,37 @@ def archive_restore_service() -> ArchiveRestoreService:
     from chalicelib.services.archive.restore import ArchiveRestoreService
 
     return ArchiveRestoreService(archivable(), archive_bucket())
+
+
+# --- reconciliation (docs/api.md section 10) ---
+
+@built_once
+def reconciled_payments() -> ReconciledPayments:
+    from chalicelib.storage.reconciliation.payments import ReconciledPayments as Payments
+
+    return Payments(aws_client("dynamodb"), get_settings().transactions_table)
+
+
+@built_once
+def reconciliation_service() -> ReconciliationService:
+    from chalicelib.providers.registry import provider_names
+    from chalicelib.services.reconcile.run import ReconciliationService
+
+    return ReconciliationService(reconciled_payments(), provider_names())
+
+
+@built_once
+def reconciliation_exports() -> ReconciliationExports:
+    from chalicelib.storage.reconciliation.exports import ReconciliationBucket
+
+    return ReconciliationBucket(aws_client("s3"), get_settings().archive_bucket)
+
+
+@built_once
+def scheduled_validation() -> ScheduledValidation:
+    from chalicelib.services.reconcile.scheduled import ScheduledValidation
+
+    return ScheduledValidation(reconciliation_service(), reconciliation_exports(), alert_raiser(), clock=utc_now)
 
 
 def reset() -> None:
