@@ -23,6 +23,7 @@ API_HANDLER = "api_handler"
 # function with its own mapping (STREAM_MAPPING), stream-reading grants and on-failure queue.
 STREAM_HANDLERS: tuple[str, ...] = ("update_daily_analytics",)  # @app.on_dynamodb_record
 SCHEDULED_JOBS: tuple[str, ...] = ("archive_transactions",)  # @app.schedule (asynchronous invocations)
+SCHEDULED_JOBS += ("validate_reconciliations",)  # reconciliation (docs/api.md section 10)
 # The stream mapping's settings Chalice cannot make (both deploy paths set them). The
 # analytics handler needs a tumbling window (only then does Lambda's event name its
 # shard) and one invocation per shard at a time (its exactly-once marks).

@@ -18,3 +18,12 @@ def test_a_local_clock_in_another_zone_still_means_0200_utc() -> None:
     paris = timezone(timedelta(hours=1))
     assert next_run(datetime(2026, 11, 23, 2, 30, tzinfo=paris)) == datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
     assert next_run(datetime(2026, 11, 23, 3, 30, tzinfo=paris)) == datetime(2026, 11, 24, 2, 0, tzinfo=UTC)
+
+
+def test_the_reconciliation_validation_runs_at_0300_utc_after_archival() -> None:
+    from local.scheduler import next_job
+
+    assert next_job(datetime(2026, 11, 23, 1, 0, tzinfo=UTC)) == (
+        datetime(2026, 11, 23, 2, 0, tzinfo=UTC), "archive_transactions")
+    assert next_job(datetime(2026, 11, 23, 2, 0, tzinfo=UTC)) == (
+        datetime(2026, 11, 23, 3, 0, tzinfo=UTC), "validate_reconciliations")

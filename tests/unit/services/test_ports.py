@@ -15,6 +15,9 @@ from chalicelib.storage.events import EventRepository
 from chalicelib.storage.ledger import PaymentLedger
 from chalicelib.storage.secrets import SecretsRepository
 from chalicelib.storage.transactions import TransactionRepository
+from chalicelib.services.ingest import IngestService
+from chalicelib.storage.reconciliation.exports import ReconciliationBucket
+from chalicelib.storage.reconciliation.payments import ReconciledPayments
 
 IMPLEMENTATIONS = {
     ports.SigningSecrets: SecretsRepository,
@@ -25,10 +28,14 @@ IMPLEMENTATIONS = {
     ports.ArchivableRecords: ArchivableTransactions,
     ports.ArchiveStore: ArchiveBucket,
     ports.RunLease: ArchiveLease,
+    ports.ReconciledPayments: ReconciledPayments,
+    ports.EventApplier: IngestService,
+    ports.ReconciliationExports: ReconciliationBucket,
 }
 INSTANCES = {  # for the ports' data attributes, which exist once a repository is built
     ArchivableTransactions: lambda: ArchivableTransactions(None, "transactions"),
     ArchiveBucket: lambda: ArchiveBucket(None, "archive"),
+    ReconciledPayments: lambda: ReconciledPayments(None, "transactions"),
 }
 
 
