@@ -114,6 +114,11 @@ def validate_reconciliations(r: StageResources) -> list[Statement]:
         allow("DoneExports", ["s3:PutObject"], [r.objects("ArchiveBucket", "reconciliation/processed/*"),
                                                 r.objects("ArchiveBucket", "reconciliation/rejected/*")]),
         allow("DeadLetters", ["sqs:SendMessage"], [r.queue("ScheduleDeadLetterQueue")]),
+        # raising `reconciliation_mismatch` through wiring.alert_raiser(): the incident's
+        # record (conditional put, consistent read, mark sent), then the publish
+        allow("PaymentAlertRecords", ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"],
+              [r.table("AlertsTable")]),
+        allow("PaymentAlertsTopic", ["sns:Publish"], [r.topic("PaymentAlertsTopic")]),
     ]
 
 
