@@ -7,7 +7,6 @@ import json
 
 import pytest
 
-from chalicelib.services.reconcile.scheduled import ScheduledValidation
 from tests.support.archival import CallLog, Crash, plenty
 from tests.support.reconciliation import as_csv, as_json_lines, deliver, record
 
@@ -81,24 +80,27 @@ CRASHES = {
 }
 
 
-@pytest.mark.parametrize("crash", list(CRASHES), ids=list(CRASHES))
-def test_a_run_killed_midway_and_run_again_gives_the_same_report_and_one_alert(
-        services, bucket, publishes, crash: str) -> None:
-    bucket("2026-11-20-legacy.csv", DIFFERING)
+def test_a_run_killed_at_any_step_and_run_again_gives_the_same_report_and_one_alert(
+        services, bucket, publishes) -> None:
+    """Each step gets its own export (its own report and alert key), killed there once."""
     calls = CallLog(services)
-    calls.crash_when(CRASHES[crash])
     try:
-        with pytest.raises(Crash):
+        for number, (step, crashes) in enumerate(CRASHES.items()):
+            name = f"2026-11-{number + 10}-legacy.csv"
+            bucket(name, DIFFERING)
+            calls.crash_when(crashes)
+            with pytest.raises(Crash):
+                services.scheduled_validation().run(plenty)
+            calls.crash_when(None)
             services.scheduled_validation().run(plenty)
-        calls.crash_when(None)
-        services.scheduled_validation().run(plenty)
+            report = bucket.report(name)
+            assert (report["checked"], report["matched"], report["missing"], len(report["mismatched"])) == (
+                3, 1, [{"provider": "generic", "id": "g-missing"}], 1), step
+            assert [json.loads(m)["key"] for m in publishes].count(name) == 1, step
     finally:
         calls.remove()
-
-    assert bucket.keys("incoming/") == [] and bucket.keys("processed/") == ["2026-11-20-legacy.csv"]
-    report = bucket.report("2026-11-20-legacy.csv")
-    assert (report["checked"], report["matched"], len(report["missing"]), len(report["mismatched"])) == (3, 1, 1, 1)
-    assert len(publishes) == 1
+    assert bucket.keys("incoming/") == []
+    assert bucket.keys("processed/") == [f"2026-11-{n + 10}-legacy.csv" for n in range(len(CRASHES))]
 
 
 def test_the_run_stops_before_the_lambda_timeout_and_the_next_one_continues(services, bucket) -> None:
@@ -108,17 +110,14 @@ def test_the_run_stops_before_the_lambda_timeout_and_the_next_one_continues(serv
     first = services.scheduled_validation().run(lambda: next(remaining, 30_000))
     assert (first.reconciled, first.complete) == (["2026-11-20-legacy.csv"], False)
     assert bucket.keys("incoming/") == ["2026-11-21-legacy.jsonl"]
-
     second = services.scheduled_validation().run(plenty)
     assert (second.reconciled, second.complete) == (["2026-11-21-legacy.jsonl"], True)
 
-
-def test_an_export_whose_reading_outlives_the_budget_is_abandoned_whole_and_started_again(services, bucket) -> None:
-    bucket("2026-11-20-legacy.csv", as_csv([record(f"g-{n}") for n in range(150)]))
-    job = ScheduledValidation(services.reconciliation_service(), services.reconciliation_exports(),
-                              services.alert_raiser(), clock=services.utc_now)
+    # an export whose reading outlives the budget is abandoned whole, and started again
+    bucket("2026-11-22-legacy.csv", as_csv([record(f"g-{n}") for n in range(150)]))
     remaining = iter([900_000, 30_000])  # started; the margin is reached after the first batch
-    stopped = job.run(lambda: next(remaining, 30_000))
+    stopped = services.scheduled_validation().run(lambda: next(remaining, 30_000))
     assert (stopped.reconciled, stopped.complete) == ([], False)
-    assert bucket.keys("reports/") == [] and bucket.keys("incoming/") == ["2026-11-20-legacy.csv"]
-    assert job.run(plenty).reconciled == ["2026-11-20-legacy.csv"]
+    assert "2026-11-22-legacy.csv.json" not in bucket.keys("reports/")
+    assert bucket.keys("incoming/") == ["2026-11-22-legacy.csv"]
+    assert services.scheduled_validation().run(plenty).reconciled == ["2026-11-22-legacy.csv"]
