@@ -5,7 +5,11 @@ import csv
 import io
 import json
 from datetime import datetime, timedelta, timezone
+from collections.abc import Iterator
 from typing import Any
+
+import boto3
+from botocore.awsrequest import AWSResponse
 
 from chalicelib.domain.timestamps import format_iso
 from tests.support.signing import generic_headers
@@ -47,3 +51,33 @@ def as_csv(records: list[dict[str, Any]]) -> bytes:
 
 def as_json_lines(records: list[dict[str, Any]]) -> bytes:
     return b"".join(json.dumps(r).encode() + b"\n" for r in records)
+
+
+CREATED = "2026-11-20T10:00:00Z"
+
+
+def matching_export(count: int) -> Iterator[bytes]:
+    yield b"provider,id,amount,currency,status,created_at\n"
+    for n in range(count):
+        yield f"generic,g-{n:09d},2000,EUR,succeeded,{CREATED}\n".encode()
+
+
+def stubbed_dynamodb() -> Any:
+    """Every BatchGetItem answers each key as a stored, matching payment; Query finds none."""
+    client = boto3.session.Session().client("dynamodb", region_name="us-east-1", aws_access_key_id="x",
+                                            aws_secret_access_key="x")
+    asked: list[dict[str, Any]] = []
+    client.meta.events.register("provide-client-params.dynamodb.*", lambda params, **_: asked.append(params))
+
+    def answer(model: Any, **_: Any) -> tuple[AWSResponse, dict[str, Any]]:
+        params = asked.pop()
+        if model.name == "Query":
+            return AWSResponse("https://stub", 200, {}, None), {"Items": []}
+        (table, request), = params["RequestItems"].items()
+        items = [{"provider": {"S": "generic"}, "id": {"S": key["pk"]["S"].split("#", 1)[1]},
+                  "status": {"S": "succeeded"}, "created_at": {"S": CREATED}, "amount": {"N": "2000"},
+                  "currency": {"S": "EUR"}} for key in request["Keys"]]
+        return AWSResponse("https://stub", 200, {}, None), {"Responses": {table: items}, "UnprocessedKeys": {}}
+
+    client.meta.events.register("before-call.dynamodb.*", answer)
+    return client
