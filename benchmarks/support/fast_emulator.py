@@ -17,6 +17,9 @@ from typing import Any
 _DIRECT = ("Query", "BatchGetItem")
 
 
+_DIRECT = ("Query", "BatchGetItem")
+
+
 def fast_query_responses() -> None:
     from moto.dynamodb.responses import DynamoHandler
 
