@@ -89,6 +89,13 @@ def archive_transactions(r: StageResources) -> list[Statement]:
     ]
 
 
+def publish_payment_changes(r: StageResources) -> list[Statement]:
+    """The change feed: business changes put on its bus (reading the stream: `stream_consumer`)."""
+    return [
+        allow("ChangeFeedEvents", ["events:PutEvents"], [r.event_bus("ChangeFeedBus")]),
+    ]
+
+
 # --- reconciliation (docs/api.md sections 10 and 11) ---
 
 def reconciliation_reports(r: StageResources) -> list[Statement]:
@@ -127,6 +134,7 @@ GRANTS: dict[str, Callable[[StageResources], list[Statement]]] = {
     API_HANDLER: lambda r: api_handler(r) + reconciliation_reports(r),
     "update_daily_analytics": update_daily_analytics,
     "archive_transactions": archive_transactions,
+    "publish_payment_changes": publish_payment_changes,
     "validate_reconciliations": validate_reconciliations,
 }
 
