@@ -19,6 +19,7 @@ analytics = LazyModule("chalicelib.api.analytics")
 params = LazyModule("chalicelib.api.params")
 views = LazyModule("chalicelib.api.views")
 stream_consumers = LazyModule("chalicelib.api.stream_consumers")
+reconciliations = LazyModule("chalicelib.api.reconciliations")
 
 app = Chalice(app_name="payment-webhooks")
 app.log = configure()
@@ -158,3 +159,16 @@ def bulk_replay() -> dict[str, Any]:
 def watch_dead_letters(event: Any) -> dict[str, Any]:
     """One `dead_letter` alert per queue incident (docs/api.md section 9)."""
     return operations.watch_report(wiring.dead_letter_watch().check())
+# --- reconciliation (docs/api.md sections 10 and 11) ---
+
+@app.schedule(Cron(0, 3, "*", "*", "?", "*"))
+def validate_reconciliations(event: Any) -> dict[str, Any]:
+    """Daily at 03:00 UTC: every export under reconciliation/incoming/ reconciled, reported
+    and moved; stops itself before the Lambda timeout and continues on the next run."""
+    return wiring.scheduled_validation().run(event.context.get_remaining_time_in_millis).as_dict()
+
+
+@route("/admin/reconciliations", methods=["GET"], authorizer=PROTECTED)
+def list_reconciliations() -> dict[str, Any]:
+    limit = reconciliations.limit(app.current_request.query_params)
+    return reconciliations.reports_view(wiring.reconciliation_exports().latest_reports(limit))

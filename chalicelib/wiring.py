@@ -30,7 +30,10 @@ if TYPE_CHECKING:
         TransactionReader,
     )
     from chalicelib.services.provider_sync import ProviderSyncService
+    from chalicelib.services.ports import ReconciledPayments, ReconciliationExports
     from chalicelib.services.queries import QueryService
+    from chalicelib.services.reconcile.run import ReconciliationService
+    from chalicelib.services.reconcile.scheduled import ScheduledValidation
     from chalicelib.services.replay import ReplayService
     from chalicelib.services.bulk_replay import BulkReplayService
     from chalicelib.services.dead_letter_watch import DeadLetterWatch
@@ -237,6 +240,35 @@ def provider_sync_service() -> ProviderSyncService:
     from chalicelib.services.provider_sync import ProviderSyncService
 
     return ProviderSyncService(ingest_service().receive_authenticated)
+# --- reconciliation (docs/api.md section 10) ---
+
+@built_once
+def reconciled_payments() -> ReconciledPayments:
+    from chalicelib.storage.reconciliation.payments import ReconciledPayments as Payments
+
+    return Payments(aws_client("dynamodb"), get_settings().transactions_table)
+
+
+@built_once
+def reconciliation_service() -> ReconciliationService:
+    from chalicelib.providers.registry import provider_names
+    from chalicelib.services.reconcile.run import ReconciliationService
+
+    return ReconciliationService(reconciled_payments(), provider_names())
+
+
+@built_once
+def reconciliation_exports() -> ReconciliationExports:
+    from chalicelib.storage.reconciliation.exports import ReconciliationBucket
+
+    return ReconciliationBucket(aws_client("s3"), get_settings().archive_bucket)
+
+
+@built_once
+def scheduled_validation() -> ScheduledValidation:
+    from chalicelib.services.reconcile.scheduled import ScheduledValidation
+
+    return ScheduledValidation(reconciliation_service(), reconciliation_exports(), alert_raiser(), clock=utc_now)
 
 
 def reset() -> None:

@@ -134,13 +134,47 @@ def watch_dead_letters(r: StageResources) -> list[Statement]:
     ]
 
 
+# --- reconciliation (docs/api.md sections 10 and 11) ---
+
+def reconciliation_reports(r: StageResources) -> list[Statement]:
+    """`GET /admin/reconciliations` (the API function): listing the reports and reading
+    their metadata. ListBucket has no prefix form without a Condition, so it is the bucket."""
+    return [
+        allow("ReconciliationReportListing", ["s3:ListBucket"], [r.bucket("ArchiveBucket")]),
+        allow("ReconciliationReports", ["s3:GetObject"], [r.objects("ArchiveBucket", "reconciliation/reports/*")]),
+    ]
+
+
+def validate_reconciliations(r: StageResources) -> list[Statement]:
+    """The nightly validation: summaries by key and keys by provider and day from the
+    transactions table, exports read and moved under `reconciliation/`, reports written
+    (and read back by a rerun), and (as the function's dead-letter queue) failed runs."""
+    return [
+        allow("ReconciledTransactions", ["dynamodb:BatchGetItem"], [r.table("TransactionsTable")]),
+        allow("ProviderIndex", ["dynamodb:Query"], [r.index("TransactionsTable", "by-provider")]),
+        allow("ExportListing", ["s3:ListBucket"], [r.bucket("ArchiveBucket")]),
+        allow("IncomingExports", ["s3:DeleteObject", "s3:GetObject"],
+              [r.objects("ArchiveBucket", "reconciliation/incoming/*")]),
+        allow("Reports", ["s3:GetObject", "s3:PutObject"], [r.objects("ArchiveBucket", "reconciliation/reports/*")]),
+        allow("DoneExports", ["s3:PutObject"], [r.objects("ArchiveBucket", "reconciliation/processed/*"),
+                                                r.objects("ArchiveBucket", "reconciliation/rejected/*")]),
+        allow("DeadLetters", ["sqs:SendMessage"], [r.queue("ScheduleDeadLetterQueue")]),
+        # raising `reconciliation_mismatch` through wiring.alert_raiser(): the incident's
+        # record (conditional put, consistent read, mark sent), then the publish
+        allow("PaymentAlertRecords", ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"],
+              [r.table("AlertsTable")]),
+        allow("PaymentAlertsTopic", ["sns:Publish"], [r.topic("PaymentAlertsTopic")]),
+    ]
+
+
 # One entry per function in `.chalice/config.json` (`stages.<stage>.lambda_functions`).
 GRANTS: dict[str, Callable[[StageResources], list[Statement]]] = {
-    API_HANDLER: api_handler,
+    API_HANDLER: lambda r: api_handler(r) + reconciliation_reports(r),
     "update_daily_analytics": update_daily_analytics,
     "archive_transactions": archive_transactions,
     "publish_payment_changes": publish_payment_changes,
     "watch_dead_letters": watch_dead_letters,
+    "validate_reconciliations": validate_reconciliations,
 }
 
 

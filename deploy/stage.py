@@ -22,7 +22,7 @@ API_HANDLER = "api_handler"
 # Consumers of the transactions stream (chalicelib/api/stream_consumers.py), each its own
 # function with its own mapping (STREAM_MAPPING), stream-reading grants and on-failure queue.
 STREAM_HANDLERS: tuple[str, ...] = ("update_daily_analytics", "publish_payment_changes")  # @app.on_dynamodb_record
-SCHEDULED_JOBS: tuple[str, ...] = ("archive_transactions", "watch_dead_letters")  # @app.schedule (asynchronous invocations)
+SCHEDULED_JOBS: tuple[str, ...] = ("archive_transactions", "watch_dead_letters", "validate_reconciliations")  # @app.schedule (asynchronous invocations)
 # The stream mapping's settings Chalice cannot make (both deploy paths set them). The
 # analytics handler needs a tumbling window (only then does Lambda's event name its
 # shard) and one invocation per shard at a time (its exactly-once marks).

@@ -1,6 +1,7 @@
 """The scheduled jobs of `make run`, on their schedules (docs/api.md section 6). Never deployed.
 
 - `archive_transactions` daily at 02:00 UTC, like the deployed `Cron(0, 2, *, *, ?, *)`;
+- `validate_reconciliations` daily at 03:00 UTC, like the deployed `Cron(0, 3, *, *, ?, *)`;
 - `watch_dead_letters` every 5 minutes, like the deployed `Rate(5, MINUTES)`.
 Each is run by calling the app's scheduled handler with the EventBridge event Lambda gets
 (its `resources` name the rule Chalice makes, `<function name>-event`). A run that fails is
@@ -46,7 +47,13 @@ class Job:
     next_run: Callable[[datetime], datetime]
 
 
-JOBS = (Job("archive_transactions", next_run), Job("watch_dead_letters", every(5)))
+def daily(hour: int) -> Callable[[datetime], datetime]:
+    """The first `hour`:00 UTC strictly after `now` (a daily cron)."""
+    return lambda now: next_run(now, hour)
+
+
+JOBS = (Job("archive_transactions", daily(ARCHIVAL_HOUR_UTC)), Job("validate_reconciliations", daily(3)),
+        Job("watch_dead_letters", every(5)))
 
 
 def scheduled_event(function: str, now: datetime, function_prefix: str, region: str, account: str) -> dict[str, Any]:

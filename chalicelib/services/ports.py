@@ -15,14 +15,19 @@ if TYPE_CHECKING:  # annotations only: a service importing its ports loads no st
     from chalicelib.domain.analytics import DailyFigures, DayBucket
     from chalicelib.domain.archive import Manifest
     from chalicelib.domain.feed import FeedEvent
+    from chalicelib.domain.events import ParsedEvent
+    from chalicelib.domain.reconciliation import StoredPayment
     from chalicelib.domain.status import Status
     from chalicelib.domain.transaction import ArchivePointer, EventRecord, InOrderWrite, Transaction
     from chalicelib.providers.secrets import SecretsDocument
+    from chalicelib.services.ingest import EventReceipt
     from chalicelib.storage.archive.archivable import Candidate, Replacement
     from chalicelib.storage.alerts import StoredAlert
     from chalicelib.storage.archive.parts import SealedPart
     from chalicelib.storage.dead_letters import Letter
     from chalicelib.storage.events import ReceivedPage, StoredEvent
+    from chalicelib.storage.events import StoredEvent
+    from chalicelib.storage.reconciliation.exports import ExportObject, ReportSummary
     from chalicelib.storage.transactions import TransactionPage
 
 
@@ -204,3 +209,38 @@ class ReceivedEvents(Protocol):
     def received_between(
         self, provider: str, start: datetime, end: datetime, after: dict[str, Any] | None, limit: int,
     ) -> ReceivedPage: ...
+# --- reconciliation (docs/api.md section 10) ---
+
+class ReconciledPayments(Protocol):
+    """The transactions table as reconciliation reads it (storage/reconciliation/payments.py)."""
+
+    requests: int
+
+    def summaries(self, keys: list[tuple[str, str]]) -> dict[tuple[str, str], StoredPayment]:
+        """At most 100 distinct (provider, id) keys; absent keys are absent from the answer."""
+
+    def created_on(self, provider: str, day: date) -> Iterator[str]:
+        """Ids of the provider's transactions (live or archived) created on `day`."""
+
+
+class EventApplier(Protocol):
+    """The ingest service's merge path for an event that did not arrive as a webhook."""
+
+    def apply(self, parsed: ParsedEvent, dedupe_forever: bool = False) -> EventReceipt: ...
+
+
+class ReconciliationExports(Protocol):
+    """The archive bucket's `reconciliation/` prefix (storage/reconciliation/exports.py)."""
+
+    def incoming(self) -> Iterator[ExportObject]: ...
+
+    def lines(self, export: ExportObject) -> Iterator[bytes]: ...
+
+    def report(self, name: str) -> ReportSummary | None: ...
+
+    def put_report(self, name: str, export: ExportObject, report: dict[str, Any], counts: dict[str, int],
+                   at: datetime) -> ReportSummary: ...
+
+    def move(self, export: ExportObject, to: str) -> None: ...
+
+    def latest_reports(self, limit: int) -> list[ReportSummary]: ...

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from chalicelib.domain.events import Outcome
+from chalicelib.domain.legacy import is_legacy_event, parse_legacy_event
 from chalicelib.domain.transaction import merge_event
 from chalicelib.errors import NotFound
 from chalicelib.providers.base import WebhookProvider
@@ -42,7 +43,10 @@ class ReplayService:
         stored = self._events.get(provider_name, event_id)
         if stored is None:
             raise NotFound(f"no event {provider_name}/{event_id}")
-        event = provider.parse_stored(stored.raw, event_id)
+        if is_legacy_event(event_id):  # a backfilled record (domain/legacy.py), not the provider's JSON
+            event = parse_legacy_event(stored.raw, provider_name)
+        else:
+            event = provider.parse_stored(stored.raw, event_id)
         if not event.describes_payment:
             return ReplayResult(event_id, Outcome.STALE)
         def merge_and_record() -> ReplayResult:

@@ -56,6 +56,9 @@ ARCHIVAL_REDUCED = without_each_grant(ARCHIVAL_POLICY, RUNTIME_SIDS)
 FEED = "publish_payment_changes"
 FEED_POLICY = function_policy(STAGE, FEED)
 FEED_REDUCED = without_each_grant(FEED_POLICY, RUNTIME_SIDS)
+RECONCILE = "validate_reconciliations"
+RECONCILE_POLICY = function_policy(STAGE, RECONCILE)
+RECONCILE_REDUCED = without_each_grant(RECONCILE_POLICY, RUNTIME_SIDS)
 
 
 @dataclass
@@ -79,6 +82,8 @@ class IamStack:
             "TRANSACTIONS_STREAM_ARN": self.outputs["TransactionsStreamArn"],
             "ARCHIVE_BUCKET": self.outputs["ArchiveBucketName"],
             "CHANGE_FEED_BUS": self.outputs["ChangeFeedBusName"],
+            "ALERTS_TABLE": self.outputs["AlertsTableName"],
+            "PAYMENT_ALERTS_TOPIC_ARN": self.outputs["PaymentAlertsTopicArn"],
         }
 
     def client_as(self, user: str, service: str):
@@ -95,6 +100,10 @@ def stack() -> Iterator[IamStack]:
         other_bucket = "payment-webhooks-somebody-elses-bucket"
         provision.client("s3", url).create_bucket(Bucket=other_bucket)
         deploy_functions_without_code(url)
+        provision.client("s3", url).put_object(  # one report for GET /admin/reconciliations to list
+            Bucket=outputs["ArchiveBucketName"], Key="reconciliation/reports/2026-01-01-legacy.csv.json", Body=b"{}",
+            Metadata={"at": "2026-01-02T03:00:00Z", "checked": "1", "matched": "1", "missing": "0",
+                      "mismatched": "0", "extra": "0", "export-etag": "0"})
         users = {"admin": create_user(url, "admin", ADMIN_POLICY),
                  API_HANDLER: create_user(url, f"payment-webhooks-{STAGE}-{API_HANDLER}", API_POLICY)}
         users[ANALYTICS] = create_user(url, f"payment-webhooks-{STAGE}-{ANALYTICS}", ANALYTICS_POLICY)
@@ -104,6 +113,8 @@ def stack() -> Iterator[IamStack]:
         reduced += [(f"archival {label}", p) for label, p in ARCHIVAL_REDUCED.items()]
         users[FEED] = create_user(url, f"payment-webhooks-{STAGE}-{FEED}", FEED_POLICY)
         reduced += [(f"feed {label}", p) for label, p in FEED_REDUCED.items()]
+        users[RECONCILE] = create_user(url, f"payment-webhooks-{STAGE}-{RECONCILE}", RECONCILE_POLICY)
+        reduced += [(f"reconcile {label}", p) for label, p in RECONCILE_REDUCED.items()]
         for number, (label, policy) in enumerate(sorted(reduced)):
             users[label] = create_user(url, f"reduced-{number}", policy)
         with iam_enforced(url):
@@ -170,6 +181,7 @@ def api_flow(client: Client) -> dict[str, tuple[int, str | None]]:
         "get event": lambda: client.http.get(f"/events/stripe/evt_{tag}_old"),
         "replay": lambda: client.http.post(f"/events/stripe/evt_{tag}_old/replay"),
         "daily analytics": lambda: client.http.get("/analytics/daily?from=2026-01-01&to=2026-01-31"),
+        "reconciliation reports": lambda: client.http.get("/admin/reconciliations?limit=50"),
     }
     results = {}
     for name, step in steps.items():
@@ -269,6 +281,7 @@ def test_the_api_function_ingests_queries_and_replays_with_only_its_policy(app_a
         "get transaction": (200, "applied"), "list by customer": (200, None), "list by merchant": (200, None),
         "next page (signed cursor)": (200, None),
         "get event": (200, "stale"), "replay": (200, "stale"), "daily analytics": (200, None),
+        "reconciliation reports": (200, None),
     }
 
 
@@ -560,6 +573,77 @@ def test_the_feed_publisher_is_denied_everything_outside_its_policy(stack: IamSt
         "another stage's stream": status_of(
             stack.client_as(FEED, "dynamodbstreams").describe_stream, StreamArn=stack.other["TransactionsStreamArn"]),
         "the signing secrets": status_of(stack.client_as(FEED, "secretsmanager").get_secret_value,
+                                         SecretId=stack.outputs["WebhookSecretsId"]),
+    }
+    assert denied == {name: DENIED for name in denied}
+
+
+# --- reconciliation (docs/api.md section 10) ---
+
+def reconcile_flow(stack: IamStack, app_as: Callable[[str], Client], user: str) -> dict[str, bool]:
+    """The nightly validation with `user`'s keys, on fresh exports: a differing one whose
+    first run dies before the move (so the rerun reads its report back and finds its alert
+    sent), and a malformed one (set aside); then Lambda's delivery of a failed run."""
+    tag = uuid.uuid4().hex[:10]
+    bucket, admin_s3 = stack.outputs["ArchiveBucketName"], stack.client_as("admin", "s3")
+    differing = f"{tag}-legacy.csv"
+    rows = (f"provider,id,amount,currency,status,created_at\n"
+            f"stripe,pi_{tag},2000,USD,succeeded,2026-01-01T10:00:00Z\n").encode()
+    admin_s3.put_object(Bucket=bucket, Key=f"reconciliation/incoming/{differing}", Body=rows)
+    admin_s3.put_object(Bucket=bucket, Key=f"reconciliation/incoming/{tag}-malformed.csv",
+                        Body=b"provider,id,amount,currency,status,created_at\nstripe,x,1,EUR,paid,2026-01-01T10:00:00Z\n")
+    job = app_as(user)
+    event = job.events.generate_cw_event("aws.events", "Scheduled Event", {}, [])
+    results: dict[str, bool] = {}
+    fail_first_call(wiring.aws_client("s3"), "CopyObject")  # the first run dies before a move
+    try:
+        job.lambda_.invoke(RECONCILE, event)
+    except Exception:  # noqa: BLE001 - the injected crash, or a denial
+        pass
+    try:
+        run = job.lambda_.invoke(RECONCILE, event).payload
+        results["validate"] = run["complete"] is True and differing in run["reconciled"]
+        results["set aside the malformed"] = f"{tag}-malformed.csv" in run["rejected"]
+    except Exception:  # noqa: BLE001 - a denied call surfaces as the job's error
+        results["validate"] = results["set aside the malformed"] = False
+    try:
+        report = json.loads(admin_s3.get_object(Bucket=bucket, Key=f"reconciliation/reports/{differing}.json")["Body"].read())
+        results["report"] = report["missing"] == [{"provider": "stripe", "id": f"pi_{tag}"}]
+    except Exception:  # noqa: BLE001
+        results["report"] = False
+    queue_name = stack.outputs["ScheduleDeadLetterQueueArn"].split(":")[-1]
+    results["dead-letter a failed run"] = status_of(
+        stack.client_as(user, "sqs").send_message, QueueUrl=f"{stack.endpoint_url}/{MOTO_ACCOUNT}/{queue_name}",
+        MessageBody="{}") == 200
+    return results
+
+
+def test_the_reconciliation_job_validates_with_only_its_policy(app_as, stack: IamStack, long_lambda_context) -> None:
+    assert reconcile_flow(stack, app_as, RECONCILE) == {
+        "validate": True, "set aside the malformed": True, "report": True, "dead-letter a failed run": True}
+
+
+@pytest.mark.parametrize("grant", [f"reconcile {g}" for g in sorted(RECONCILE_REDUCED)], ids=sorted(RECONCILE_REDUCED))
+def test_every_reconciliation_grant_is_needed(app_as, stack: IamStack, long_lambda_context, grant: str) -> None:
+    results = reconcile_flow(stack, app_as, grant)
+    assert not all(results.values()), f"the reconciliation job works without {grant}: {results}"
+
+
+def test_the_reconciliation_job_is_denied_everything_outside_its_policy(stack: IamStack) -> None:
+    s3, ddb = stack.client_as(RECONCILE, "s3"), stack.client_as(RECONCILE, "dynamodb")
+    bucket, table = stack.outputs["ArchiveBucketName"], stack.outputs["TransactionsTableName"]
+    denied = {
+        "archived parts": status_of(s3.get_object, Bucket=bucket, Key="transactions/x"),
+        "writing exports": status_of(s3.put_object, Bucket=bucket, Key="reconciliation/incoming/x", Body=b"x"),
+        "deleting reports": status_of(s3.delete_object, Bucket=bucket, Key="reconciliation/reports/x.json"),
+        "another stage's archive": status_of(s3.list_objects_v2, Bucket=stack.other["ArchiveBucketName"]),
+        "writing transactions": status_of(ddb.update_item, TableName=table, Key={"pk": {"S": "stripe#x"}},
+                                          UpdateExpression="SET a = :a", ExpressionAttributeValues={":a": {"S": "x"}}),
+        "reading one transaction": status_of(ddb.get_item, TableName=table, Key={"pk": {"S": "stripe#x"}}),
+        "another index": status_of(ddb.query, TableName=table, IndexName="by-merchant",
+                                   KeyConditionExpression="merchant_id = :m",
+                                   ExpressionAttributeValues={":m": {"S": "x"}}),
+        "the signing secrets": status_of(stack.client_as(RECONCILE, "secretsmanager").get_secret_value,
                                          SecretId=stack.outputs["WebhookSecretsId"]),
     }
     assert denied == {name: DENIED for name in denied}
