@@ -112,3 +112,20 @@ def update_daily_analytics(event: Any) -> dict[str, Any]:
 def archive_transactions(event: Any) -> dict[str, Any]:
     """Daily at 02:00 UTC (contract section 4); stops itself before the Lambda timeout."""
     return wiring.archival_service().run(event.context.get_remaining_time_in_millis).as_dict()
+
+
+# --- payment alerts (docs/api.md section 9) ---
+alerts = LazyModule("chalicelib.api.alerts")
+
+
+@app.on_sqs_message(queue=Settings.from_environment().payment_alerts_queue, batch_size=10)
+def send_payment_alerts(event: Any) -> dict[str, Any]:
+    """Change-feed events (disputed, failed, risk flagged) to payment alerts, each incident
+    once; failed messages go back to SQS by id (chalicelib/services/alerts.py)."""
+    return alerts.send(event.to_dict())
+
+
+@route("/admin/alerts", methods=["GET"], authorizer=PROTECTED)
+def list_alerts() -> dict[str, Any]:
+    limit = params.page_limit(app.current_request.query_params)
+    return alerts.recent_view(wiring.payment_alert_service().recent(limit))

@@ -30,6 +30,7 @@ class Settings:
     # --- payment alerts (docs/api.md section 9) ---
     alerts_table: str = "payment-webhooks-local-alerts"
     payment_alerts_topic_arn: str = ""
+    payment_alerts_queue: str = "payment-webhooks-local-payment-alerts-queue"
     # X-Ray: `xray` in deployed stages (with `xray: true`); off locally, at no cost.
     tracing: bool = False
 
@@ -70,6 +71,8 @@ class Settings:
                 "PAYMENT_ALERTS_TOPIC_ARN",
                 _local_topic_arn(env, f"{prefix}-payment-alerts") if stage == "local" else "",
             ),
+            # A name, not a setting: the queue send_payment_alerts reads (its decorator's argument).
+            payment_alerts_queue=f"{prefix}-payment-alerts-queue",
         )
 
 

@@ -34,6 +34,12 @@ STREAM_MAPPING = {
     "ParallelizationFactor": 1,
     "TumblingWindowInSeconds": 900,
 }
+# --- payment alerts (docs/api.md section 9) ---
+# Consumers of SQS queues (@app.on_sqs_message) -> their queue's logical id (the stack
+# outputs `<id>Arn`). Each mapping reports batch item failures, so a failed message is
+# retried alone and the rest of its batch is not redelivered.
+QUEUE_HANDLERS: dict[str, str] = {"send_payment_alerts": "PaymentAlertsQueue"}
+QUEUE_MAPPING = {"FunctionResponseTypes": ["ReportBatchItemFailures"]}
 DEPLOYED_STAGES = ("dev", "prod")
 
 # CloudFormation pseudo parameters, kept as-is in checked-in policy files and filled in
