@@ -221,17 +221,18 @@ def configure_stream_mapping(lambda_client: Any, function_name: str, outputs: Ma
     )
 
 
+def configure_dead_letter(lambda_client: Any, function_name: str, outputs: Mapping[str, str]) -> None:
+    lambda_client.update_function_configuration(
+        FunctionName=function_name, DeadLetterConfig={"TargetArn": outputs["ScheduleDeadLetterQueueArn"]})
+
+
 def configure_queue_mapping(lambda_client: Any, function_name: str, queue_arn: str) -> None:
+    """Partial batch answers (`batchItemFailures`) on the SQS mapping `chalice deploy` made."""
     mappings = lambda_client.list_event_source_mappings(
         FunctionName=function_name, EventSourceArn=queue_arn)["EventSourceMappings"]
     if len(mappings) != 1:
         raise SystemExit(f"expected one queue mapping for {function_name}, found {len(mappings)}")
     lambda_client.update_event_source_mapping(UUID=mappings[0]["UUID"], **QUEUE_MAPPING)
-
-
-def configure_dead_letter(lambda_client: Any, function_name: str, outputs: Mapping[str, str]) -> None:
-    lambda_client.update_function_configuration(
-        FunctionName=function_name, DeadLetterConfig={"TargetArn": outputs["ScheduleDeadLetterQueueArn"]})
 
 
 def deploy(stage: str, options: DeployOptions, aws: Any,
@@ -254,9 +255,10 @@ def deploy(stage: str, options: DeployOptions, aws: Any,
         configure_stream_mapping(lambda_client, lambda_name(stage, function), outputs)
     for function in (f for f in SCHEDULED_JOBS if f in functions):
         configure_dead_letter(lambda_client, lambda_name(stage, function), outputs)
-    for function, queue in QUEUE_HANDLERS.items():
-        if function in functions:
-            configure_queue_mapping(lambda_client, lambda_name(stage, function), outputs[f"{queue}Arn"])
+    resources = StageResources.load(stage)
+    for function in (f for f in QUEUE_HANDLERS if f in functions):
+        queue_arn = with_account({"arn": resources.queue(QUEUE_HANDLERS[function])}, account, region)["arn"]
+        configure_queue_mapping(lambda_client, lambda_name(stage, function), queue_arn)
     return outputs
 
 

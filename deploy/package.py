@@ -67,8 +67,15 @@ def scheduled_job_overlay(function: str) -> Template:
 
 
 def queue_handler_overlay(function: str) -> Template:
-    """The SQS mapping reports batch item failures (Chalice cannot say so)."""
-    return {"Properties": {"Events": {f"{logical_id(function)}SqsEventSource": {"Properties": dict(QUEUE_MAPPING)}}}}
+    """The SQS mapping's partial batch answers, which Chalice cannot express; and the queue
+    of this very template. Chalice names the queue in an `Fn::Sub`, and a merged dict keeps
+    both intrinsics if overridden by another, so the ARN is an `Fn::Sub` too: one that
+    references the queue, so CloudFormation creates the queue before the mapping."""
+    queue = QUEUE_HANDLERS[function]
+    return {"Properties": {"Events": {f"{logical_id(function)}SqsEventSource": {"Properties": {
+        "Queue": {"Fn::Sub": f"${{{queue}.Arn}}"},
+        **QUEUE_MAPPING,
+    }}}}}
 
 
 def function_overlay(function: str) -> Template:

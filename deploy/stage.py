@@ -34,10 +34,9 @@ STREAM_MAPPING = {
     "ParallelizationFactor": 1,
     "TumblingWindowInSeconds": 900,
 }
-# --- payment alerts (docs/api.md section 9) ---
-# Consumers of SQS queues (@app.on_sqs_message) -> their queue's logical id (the stack
-# outputs `<id>Arn`). Each mapping reports batch item failures, so a failed message is
-# retried alone and the rest of its batch is not redelivered.
+# Consumers of an SQS queue (@app.on_sqs_message), each with its queue's logical id in
+# infra/resources.json: both deploy paths make the mapping report batch item failures
+# (QUEUE_MAPPING), which Chalice cannot set, and give the function its queue's grants.
 QUEUE_HANDLERS: dict[str, str] = {"send_payment_alerts": "PaymentAlertsQueue"}
 QUEUE_MAPPING = {"FunctionResponseTypes": ["ReportBatchItemFailures"]}
 DEPLOYED_STAGES = ("dev", "prod")

@@ -168,17 +168,16 @@ def test_the_stream_mapping_and_the_schedule_get_what_chalice_cannot_set(prod) -
         assert properties["Environment"]["Variables"]["ARCHIVE_BUCKET"] == {"Ref": "ArchiveBucket"}
 
 
-def test_each_queue_mapping_reports_batch_item_failures_on_its_own_queue(prod) -> None:
-    from deploy.stage import QUEUE_HANDLERS, QUEUE_MAPPING, StageResources
+def test_the_alerts_queue_mapping_reports_batch_item_failures_and_every_function_knows_the_topic(prod) -> None:
+    from deploy.stage import QUEUE_MAPPING
 
     _, template = prod
-    for function, queue in QUEUE_HANDLERS.items():
-        properties = template["Resources"][logical_id(function)]["Properties"]
-        (source,) = properties["Events"].values()
-        assert source["Type"] == "SQS"
-        assert {k: source["Properties"][k] for k in QUEUE_MAPPING} == QUEUE_MAPPING
-        assert source["Properties"]["Queue"]["Fn::Sub"].endswith(":" + StageResources.load("prod").name(queue))
-        assert properties["Environment"]["Variables"]["PAYMENT_ALERTS_TOPIC_ARN"] == {"Ref": "PaymentAlertsTopic"}
+    (source,) = template["Resources"][logical_id("send_payment_alerts")]["Properties"]["Events"].values()
+    assert source["Properties"]["Queue"] == {"Fn::Sub": "${PaymentAlertsQueue.Arn}"}
+    assert {k: source["Properties"][k] for k in QUEUE_MAPPING} == QUEUE_MAPPING
+    for function in stage_functions("prod"):
+        variables = template["Resources"][logical_id(function)]["Properties"]["Environment"]["Variables"]
+        assert variables["PAYMENT_ALERTS_TOPIC_ARN"] == {"Ref": "PaymentAlertsTopic"}
 
 
 def test_the_api_answers_gateway_errors_in_the_contracts_shape(prod) -> None:

@@ -68,7 +68,6 @@ def test_the_deploy_tooling_knows_every_function_the_app_defines() -> None:
     streams = {name for kind, name in found["sources"] if kind == "DynamoDBEventConfig"}
     schedules = {name for kind, name in found["sources"] if kind == "ScheduledEventConfig"}
     queues = {name for kind, name in found["sources"] if kind == "SQSEventConfig"}
-    assert streams == set(STREAM_HANDLERS) and schedules == set(SCHEDULED_JOBS)
-    assert queues == set(QUEUE_HANDLERS)
+    assert streams == set(STREAM_HANDLERS) and schedules == set(SCHEDULED_JOBS) and queues == set(QUEUE_HANDLERS)
     for stage in ("dev", "prod"):
         assert set(stage_functions(stage)) == {API_HANDLER} | streams | schedules | queues
