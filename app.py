@@ -129,3 +129,12 @@ def send_payment_alerts(event: Any) -> dict[str, Any]:
 def list_alerts() -> dict[str, Any]:
     limit = params.page_limit(app.current_request.query_params)
     return alerts.recent_view(wiring.payment_alert_service().recent(limit))
+
+
+# --- change feed (docs/api.md section 7) ---
+@app.on_dynamodb_record(stream_arn=Settings.from_environment().transactions_stream_arn,
+                        batch_size=100, starting_position="TRIM_HORIZON")
+def publish_payment_changes(event: Any) -> dict[str, Any]:
+    """Business changes of transactions published to the EventBridge bus; records the bus
+    would not take go back to Lambda. One stream consumer (chalicelib/api/stream_consumers.py)."""
+    return stream_consumers.deliver("publish_payment_changes", event.to_dict())

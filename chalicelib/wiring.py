@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from chalicelib.services.analytics import AnalyticsService
     from chalicelib.services.archive.restore import ArchiveRestoreService
     from chalicelib.services.archive.run import ArchivalService
+    from chalicelib.services.feed import FeedPublisher
     from chalicelib.services.ingest import IngestService
     from chalicelib.services.ports import (
         AlertRaiser, ArchivableRecords, ArchiveStore, EventReader, Ledger, SigningSecrets,
@@ -193,6 +194,14 @@ def archive_restore_service() -> ArchiveRestoreService:
     from chalicelib.services.archive.restore import ArchiveRestoreService
 
     return ArchiveRestoreService(archivable(), archive_bucket())
+
+
+@built_once
+def feed_publisher() -> FeedPublisher:
+    from chalicelib.services.feed import FeedPublisher
+    from chalicelib.storage.event_bus import ChangeFeedBus
+
+    return FeedPublisher(ChangeFeedBus(aws_client("events"), get_settings().change_feed_bus))
 
 
 # --- payment alerts (docs/api.md section 9) ---

@@ -117,6 +117,8 @@ def fake_outputs(stage: str, account: str, region: str) -> dict[str, str]:
         "AlertsTableName": r.name("AlertsTable"),
         "PaymentAlertsTopicArn": concrete(r.topic("PaymentAlertsTopic")),
         "PaymentAlertsQueueArn": concrete(r.queue("PaymentAlertsQueue")),
+        "ChangeFeedBusName": r.name("ChangeFeedBus"),
+        "ChangeFeedBusArn": concrete(r.event_bus("ChangeFeedBus")),
         "WebAclArn": f"arn:aws:wafv2:{region}:{account}:regional/webacl/{stack_name(stage)}/dry-run",
     }
 
