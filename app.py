@@ -138,3 +138,13 @@ def publish_payment_changes(event: Any) -> dict[str, Any]:
     """Business changes of transactions published to the EventBridge bus; records the bus
     would not take go back to Lambda. One stream consumer (chalicelib/api/stream_consumers.py)."""
     return stream_consumers.deliver("publish_payment_changes", event.to_dict())
+
+
+# --- operator console (docs/api.md section 11) ---
+console = LazyModule("chalicelib.api.console")
+
+
+@route("/console", methods=["GET"], authorizer=PROTECTED)
+def operator_console() -> Response:
+    page = console.console_page()
+    return Response(body=page.body, status_code=200, headers=page.headers)

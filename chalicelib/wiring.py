@@ -29,6 +29,7 @@ if TYPE_CHECKING:
         AlertRaiser, ArchivableRecords, ArchiveStore, EventReader, Ledger, SigningSecrets,
         TransactionReader,
     )
+    from chalicelib.services.provider_sync import ProviderSyncService
     from chalicelib.services.queries import QueryService
     from chalicelib.services.replay import ReplayService
 
@@ -223,6 +224,15 @@ def payment_alert_service() -> PaymentAlertService:
 def alert_raiser() -> AlertRaiser:
     """What reconciliation, dead-letter checks and the feed consumer raise alerts through."""
     return payment_alert_service()
+
+
+# --- provider sync (docs/api.md section 10) ---
+
+@built_once
+def provider_sync_service() -> ProviderSyncService:
+    from chalicelib.services.provider_sync import ProviderSyncService
+
+    return ProviderSyncService(ingest_service().receive_authenticated)
 
 
 def reset() -> None:

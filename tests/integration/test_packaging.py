@@ -204,3 +204,9 @@ def test_the_package_carries_paypal_s_ca_bundle_and_a_cryptography_build_lambda_
                 if line.startswith("Tag: ")]
     glibc = [tuple(map(int, tag.split("manylinux_")[1].split("_")[:2])) for tag in tags if "manylinux_" in tag]
     assert glibc and min(glibc) <= (2, 26), tags
+
+
+def test_the_package_carries_the_console_page(prod) -> None:
+    path, _ = prod
+    with zipfile.ZipFile(path.parent / "deployment.zip") as archive:
+        assert "chalicelib/api/console.html" in archive.namelist()
