@@ -115,6 +115,23 @@ def archive_transactions(event: Any) -> dict[str, Any]:
     return wiring.archival_service().run(event.context.get_remaining_time_in_millis).as_dict()
 
 
+# --- payment alerts (docs/api.md section 9) ---
+alerts = LazyModule("chalicelib.api.alerts")
+
+
+@app.on_sqs_message(queue=Settings.from_environment().payment_alerts_queue, batch_size=10)
+def send_payment_alerts(event: Any) -> dict[str, Any]:
+    """Change-feed events (disputed, failed, risk flagged) to payment alerts, each incident
+    once; failed messages go back to SQS by id (chalicelib/services/alerts.py)."""
+    return alerts.send(event.to_dict())
+
+
+@route("/admin/alerts", methods=["GET"], authorizer=PROTECTED)
+def list_alerts() -> dict[str, Any]:
+    limit = params.page_limit(app.current_request.query_params)
+    return alerts.recent_view(wiring.payment_alert_service().recent(limit))
+
+
 # --- change feed (docs/api.md section 7) ---
 @app.on_dynamodb_record(stream_arn=Settings.from_environment().transactions_stream_arn,
                         batch_size=100, starting_position="TRIM_HORIZON")

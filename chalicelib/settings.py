@@ -53,6 +53,7 @@ class Settings:
     # --- payment alerts (docs/api.md section 9) ---
     alerts_table: str = "payment-webhooks-local-alerts"
     payment_alerts_topic_arn: str = ""
+    payment_alerts_queue: str = "payment-webhooks-local-payment-alerts-queue"
     # X-Ray: `xray` in deployed stages (with `xray: true`); off locally, at no cost.
     tracing: bool = False
     # The change feed's EventBridge bus (docs/api.md section 7): `payment-webhooks-<stage>`.
@@ -101,6 +102,8 @@ class Settings:
             ),
             dead_letters=dead_letter_queues(prefix),
             function_prefix=f"{prefix}-",
+            # A name, not a setting: the queue send_payment_alerts reads (its decorator's argument).
+            payment_alerts_queue=f"{prefix}-payment-alerts-queue",
         )
 
 

@@ -52,6 +52,7 @@ def api_handler(r: StageResources) -> list[Statement]:
         allow("SigningSecrets", ["secretsmanager:GetSecretValue"], [r.secret("WebhookSecrets")]),
         allow("CursorKey", ["secretsmanager:GetSecretValue"], [r.secret("CursorKeySecret")]),
         allow("DailyAnalyticsReads", ["dynamodb:Query"], [r.table("AnalyticsTable")]),
+        allow("RecentPaymentAlerts", ["dynamodb:Query"], [r.index("AlertsTable", "recent")]),
     ] + operations_api(r)
 
 
@@ -86,6 +87,29 @@ def archive_transactions(r: StageResources) -> list[Statement]:
         allow("ArchiveLease", ["s3:DeleteObject", "s3:GetObject", "s3:PutObject"],
               [r.objects("ArchiveBucket", "locks/archival.json")]),
         allow("DeadLetters", ["sqs:SendMessage"], [r.queue("ScheduleDeadLetterQueue")]),
+    ]
+
+
+# --- payment alerts (docs/api.md section 9) ---
+
+def alert_raising(r: StageResources) -> list[Statement]:
+    """What raising a payment alert takes (`wiring.alert_raiser()`): the incident's record
+    (conditional put, consistent read, mark sent) and the publish. Every function that
+    raises alerts adds these to its own grants."""
+    return [
+        allow("PaymentAlertRecords", ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"],
+              [r.table("AlertsTable")]),
+        allow("PaymentAlertsTopic", ["sns:Publish"], [r.topic("PaymentAlertsTopic")]),
+    ]
+
+
+def send_payment_alerts(r: StageResources) -> list[Statement]:
+    """Feed events from the alerts queue (Lambda's mapping polls and deletes with the
+    function's role) to payment alerts."""
+    return [
+        allow("PaymentAlertsQueue", ["sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage"],
+              [r.queue("PaymentAlertsQueue")]),
+        *alert_raising(r),
     ]
 
 
@@ -172,6 +196,7 @@ GRANTS: dict[str, Callable[[StageResources], list[Statement]]] = {
     API_HANDLER: lambda r: api_handler(r) + reconciliation_reports(r),
     "update_daily_analytics": update_daily_analytics,
     "archive_transactions": archive_transactions,
+    "send_payment_alerts": send_payment_alerts,
     "publish_payment_changes": publish_payment_changes,
     "watch_dead_letters": watch_dead_letters,
     "validate_reconciliations": validate_reconciliations,

@@ -53,6 +53,9 @@ ANALYTICS_REDUCED = without_each_grant(ANALYTICS_POLICY, RUNTIME_SIDS)
 ARCHIVAL = "archive_transactions"
 ARCHIVAL_POLICY = function_policy(STAGE, ARCHIVAL)
 ARCHIVAL_REDUCED = without_each_grant(ARCHIVAL_POLICY, RUNTIME_SIDS)
+ALERTS = "send_payment_alerts"
+ALERTS_POLICY = function_policy(STAGE, ALERTS)
+ALERTS_REDUCED = without_each_grant(ALERTS_POLICY, RUNTIME_SIDS)
 FEED = "publish_payment_changes"
 FEED_POLICY = function_policy(STAGE, FEED)
 FEED_REDUCED = without_each_grant(FEED_POLICY, RUNTIME_SIDS)
@@ -81,6 +84,8 @@ class IamStack:
             "ANALYTICS_TABLE": self.outputs["AnalyticsTableName"],
             "TRANSACTIONS_STREAM_ARN": self.outputs["TransactionsStreamArn"],
             "ARCHIVE_BUCKET": self.outputs["ArchiveBucketName"],
+            "ALERTS_TABLE": self.outputs["AlertsTableName"],
+            "PAYMENT_ALERTS_TOPIC_ARN": self.outputs["PaymentAlertsTopicArn"],
             "CHANGE_FEED_BUS": self.outputs["ChangeFeedBusName"],
             "ALERTS_TABLE": self.outputs["AlertsTableName"],
             "PAYMENT_ALERTS_TOPIC_ARN": self.outputs["PaymentAlertsTopicArn"],
@@ -111,6 +116,8 @@ def stack() -> Iterator[IamStack]:
         users[ARCHIVAL] = create_user(url, f"payment-webhooks-{STAGE}-{ARCHIVAL}", ARCHIVAL_POLICY)
         reduced += [(f"analytics {label}", p) for label, p in ANALYTICS_REDUCED.items()]
         reduced += [(f"archival {label}", p) for label, p in ARCHIVAL_REDUCED.items()]
+        users[ALERTS] = create_user(url, f"payment-webhooks-{STAGE}-{ALERTS}", ALERTS_POLICY)
+        reduced += [(f"alerts {label}", p) for label, p in ALERTS_REDUCED.items()]
         users[FEED] = create_user(url, f"payment-webhooks-{STAGE}-{FEED}", FEED_POLICY)
         reduced += [(f"feed {label}", p) for label, p in FEED_REDUCED.items()]
         users[RECONCILE] = create_user(url, f"payment-webhooks-{STAGE}-{RECONCILE}", RECONCILE_POLICY)
@@ -182,6 +189,7 @@ def api_flow(client: Client) -> dict[str, tuple[int, str | None]]:
         "replay": lambda: client.http.post(f"/events/stripe/evt_{tag}_old/replay"),
         "daily analytics": lambda: client.http.get("/analytics/daily?from=2026-01-01&to=2026-01-31"),
         "reconciliation reports": lambda: client.http.get("/admin/reconciliations?limit=50"),
+        "recent alerts": lambda: client.http.get("/admin/alerts?limit=5"),
     }
     results = {}
     for name, step in steps.items():
@@ -282,6 +290,7 @@ def test_the_api_function_ingests_queries_and_replays_with_only_its_policy(app_a
         "next page (signed cursor)": (200, None),
         "get event": (200, "stale"), "replay": (200, "stale"), "daily analytics": (200, None),
         "reconciliation reports": (200, None),
+        "recent alerts": (200, None),
     }
 
 
@@ -507,6 +516,80 @@ def test_the_archival_job_is_denied_everything_outside_its_policy(stack: IamStac
                                                 Item={"pk": {"S": "stripe#x"}}),
         "the signing secrets": status_of(stack.client_as(ARCHIVAL, "secretsmanager").get_secret_value,
                                          SecretId=stack.outputs["WebhookSecretsId"]),
+    }
+    assert denied == {name: DENIED for name in denied}
+
+
+# --- payment alerts (docs/api.md section 9) ---
+
+def alerts_flow(stack: IamStack, monkeypatch: pytest.MonkeyPatch, user: str) -> dict[str, bool]:
+    """What send_payment_alerts' role is used for, with `user`'s keys: Lambda's mapping
+    reading the alerts queue, the handler sending a failed payment's alert (record, publish,
+    mark sent), the same message redelivered (the read path: already sent), and the
+    mapping deleting the message."""
+    from botocore.exceptions import ClientError
+
+    tag = uuid.uuid4().hex[:10]
+    view = {"provider": "stripe", "id": f"pi_{tag}", "status": "failed", "amount": 100, "currency": "USD",
+            "merchant_id": f"m_{tag}"}
+    feed_event = {"source": "payment-webhooks", "detail-type": "payment.failed", "detail": {
+        "id": f"stripe/pi_{tag}/2", "version": 2, "transaction": view,
+        "previous": {"status": "pending", "amount_refunded": 0}, "cause": None}}
+    name = stack.outputs["PaymentAlertsQueueArn"].split(":")[-1]
+    url = f"{stack.endpoint_url}/{MOTO_ACCOUNT}/{name}"
+    stack.client_as("admin", "sqs").send_message(QueueUrl=url, MessageBody=json.dumps(feed_event))
+    queue = stack.client_as(user, "sqs")
+    results: dict[str, bool] = {}
+    try:
+        results["queue attributes"] = "QueueArn" in queue.get_queue_attributes(
+            QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]
+        messages = queue.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]
+    except ClientError:
+        return {"read the queue": False}
+    become(stack, monkeypatch, user)
+    from app import send_payment_alerts as handler
+    from local.queue_poller import lambda_record
+    event = {"Records": [lambda_record(m, stack.outputs["PaymentAlertsQueueArn"]) for m in messages]}
+    for attempt in ("send the alert", "take its redelivery"):
+        results[attempt] = handler(event, FakeLambdaContext(ALERTS)) == {"batchItemFailures": []}
+    results["delete the messages"] = all(
+        status_of(queue.delete_message, QueueUrl=url, ReceiptHandle=m["ReceiptHandle"]) == 200 for m in messages)
+    return results
+
+
+def test_the_alerts_function_sends_an_alert_once_with_only_its_policy(app_as, stack: IamStack,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    assert alerts_flow(stack, monkeypatch, ALERTS) == {
+        "queue attributes": True, "send the alert": True, "take its redelivery": True, "delete the messages": True}
+    listed = app_as(API_HANDLER).http.get("/admin/alerts?limit=200")
+    assert listed.status_code == 200, listed.body
+    assert any(item["kind"] == "payment_failed" for item in listed.json_body["items"])
+
+
+@pytest.mark.parametrize("grant", [f"alerts {g}" for g in sorted(ALERTS_REDUCED)], ids=sorted(ALERTS_REDUCED))
+def test_every_alerts_grant_is_needed(stack: IamStack, monkeypatch: pytest.MonkeyPatch, grant: str) -> None:
+    try:
+        results = alerts_flow(stack, monkeypatch, grant)
+    finally:
+        wiring.reset()
+    assert not all(results.values()), f"the alerts function works without {grant}: {results}"
+
+
+def test_the_alerts_function_is_denied_everything_outside_its_policy(stack: IamStack) -> None:
+    ddb, sns = stack.client_as(ALERTS, "dynamodb"), stack.client_as(ALERTS, "sns")
+    table, key = stack.outputs["AlertsTableName"], {"pk": {"S": "payment_failed#stripe/x"}}
+    stream_failures = stack.outputs["StreamFailuresQueueArn"].split(":")[-1]
+    denied = {
+        "scanning the alerts": status_of(ddb.scan, TableName=table),
+        "deleting an alert": status_of(ddb.delete_item, TableName=table, Key=key),
+        "another stage's alerts": status_of(ddb.get_item, TableName=stack.other["AlertsTableName"], Key=key),
+        "reading transactions": status_of(ddb.get_item, TableName=stack.outputs["TransactionsTableName"],
+                                          Key={"pk": {"S": "stripe#x"}}),
+        "the operations topic": status_of(sns.publish, TopicArn=stack.outputs["AlertsTopicArn"], Message="x"),
+        "another stage's payment alerts": status_of(
+            sns.publish, TopicArn=stack.other["PaymentAlertsTopicArn"], Message="x"),
+        "another queue": status_of(stack.client_as(ALERTS, "sqs").receive_message,
+                                   QueueUrl=f"{stack.endpoint_url}/{MOTO_ACCOUNT}/{stream_failures}"),
     }
     assert denied == {name: DENIED for name in denied}
 
