@@ -32,6 +32,7 @@ def dead_letter_queues(prefix: str) -> tuple[DeadLetterQueue, ...]:
     return (
         DeadLetterQueue("stream-failures", f"{prefix}-stream-failures", "stream"),
         DeadLetterQueue("schedule", f"{prefix}-schedule-dlq", "schedule"),
+        DeadLetterQueue("payment-alerts", f"{prefix}-payment-alerts-dlq", "queue", f"{prefix}-payment-alerts-queue"),
     )
 
 

@@ -127,7 +127,9 @@ def dead_letter_queue_arns(r: StageResources) -> list[str]:
     return [r.queue(logical_id) for logical_id in DEAD_LETTER_QUEUES]
 
 
-DEAD_LETTER_QUEUES = ("StreamFailuresQueue", "ScheduleDeadLetterQueue")
+CONSUMER_QUEUES = {"PaymentAlertsDeadLetterQueue": "PaymentAlertsQueue"}
+"""Each SQS consumer's dead-letter queue and the queue a redrive moves its messages back to."""
+DEAD_LETTER_QUEUES = ("StreamFailuresQueue", "ScheduleDeadLetterQueue", *CONSUMER_QUEUES)
 """The template's dead-letter queues, as the app lists them (chalicelib/settings.py)."""
 
 
@@ -138,6 +140,8 @@ def operations_api(r: StageResources) -> list[Statement]:
     return [
         allow("DeadLetterQueues", ["sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueAttributes",
                                    "sqs:GetQueueUrl", "sqs:ReceiveMessage"], dead_letter_queue_arns(r)),
+        allow("RedriveReturns", ["sqs:GetQueueUrl", "sqs:SendMessage"],
+              [r.queue(source) for source in CONSUMER_QUEUES.values()]),
         allow("StreamRedrive", ["dynamodb:GetRecords", "dynamodb:GetShardIterator"], [r.stream("TransactionsTable")]),
         allow("RedriveInvocations", ["lambda:InvokeFunction"],
               [r.function(f) for f in (*STREAM_HANDLERS, *SCHEDULED_JOBS)]),
