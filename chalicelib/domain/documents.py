@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from chalicelib.domain.events import Outcome
+from chalicelib.domain.risk import Risk, RiskLevel, RiskReason, Rule
 from chalicelib.domain.timestamps import format_iso, parse_iso
 from chalicelib.domain.transaction import ArchivePointer, EventRecord, Transaction
 
@@ -38,6 +39,7 @@ def transaction_document(txn: Transaction, with_events: bool = True) -> dict[str
         "payment_method": txn.payment_method, "live": txn.live,
         "created_at": format_iso(txn.created_at), "updated_at": format_iso(txn.updated_at),
         "last_event_at": format_iso(txn.last_event_at),
+        "risk": risk_document(txn.risk) if txn.risk is not None else None,
     }
     if with_events:
         document["events"] = [event_record_document(record) for record in txn.events]
@@ -52,3 +54,20 @@ def archive_pointer_document(pointer: ArchivePointer) -> dict[str, Any]:
 
 def archive_pointer_from_document(document: dict[str, Any]) -> ArchivePointer:
     return ArchivePointer(at=parse_iso(document["at"]), object=document["object"])
+
+
+def risk_document(risk: Risk) -> dict[str, Any]:
+    """docs/api.md section 8: also the stored form (the item's `risk` map)."""
+    return {
+        "score": risk.score, "level": risk.level.value,
+        "reasons": [{"rule": reason.rule.value, "detail": reason.detail} for reason in risk.reasons],
+        "assessed_at": format_iso(risk.assessed_at),
+    }
+
+
+def risk_from_document(document: dict[str, Any]) -> Risk:
+    return Risk(
+        score=document["score"], level=RiskLevel(document["level"]),
+        reasons=tuple(RiskReason(Rule(r["rule"]), r["detail"]) for r in document["reasons"]),
+        assessed_at=parse_iso(document["assessed_at"]),
+    )

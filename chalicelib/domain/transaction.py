@@ -24,6 +24,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from chalicelib.domain.events import CanonicalEvent, Outcome
+from chalicelib.domain.risk import Risk
 from chalicelib.domain.status import Status, refund_status
 
 FACT_FIELDS = ("amount", "currency", "merchant_id", "customer_id", "payment_method", "live")
@@ -88,6 +89,9 @@ class Transaction(BaseModel):
     merge: MergeState
     version: int = 0
     archived: ArchivePointer | None = None
+    # The latest risk assessment (docs/api.md section 8): written by the risk consumer,
+    # carried unchanged through every merge until the next assessment replaces it.
+    risk: Risk | None = None
 
     @property
     def ref(self) -> str:
@@ -169,6 +173,7 @@ def merge_event(
         ),
         version=(current.version if current is not None else 0) + 1,
         archived=current.archived if current is not None else None,
+        risk=current.risk if current is not None else None,
         **merged_fields,
     )
     return MergeResult(merged, outcome)

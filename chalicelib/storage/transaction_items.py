@@ -19,7 +19,7 @@ from typing import Any
 
 from chalicelib.domain.documents import (
     archive_pointer_document, archive_pointer_from_document, event_record_document,
-    event_record_from_document,
+    event_record_from_document, risk_document, risk_from_document,
 )
 from chalicelib.domain.status import Status
 from chalicelib.domain.timestamps import format_iso, parse_iso, sortable
@@ -69,6 +69,8 @@ def to_item(txn: Transaction) -> dict[str, Any]:
     item.update({SOURCE_PREFIX + name: key for name, key in txn.merge.sources.items()})
     if txn.archived is not None:
         item["archived"] = archive_pointer_document(txn.archived)
+    if txn.risk is not None:
+        item["risk"] = risk_document(txn.risk)
     return item
 
 
@@ -97,6 +99,7 @@ def from_item(item: dict[str, Any]) -> Transaction:
         ),
         version=item.get("version", 0),
         archived=archive_pointer_from_document(archived) if archived else None,
+        risk=risk_from_document(item["risk"]) if item.get("risk") else None,
     ), strict=True)
 
 
