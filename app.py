@@ -112,3 +112,15 @@ def update_daily_analytics(event: Any) -> dict[str, Any]:
 def archive_transactions(event: Any) -> dict[str, Any]:
     """Daily at 02:00 UTC (contract section 4); stops itself before the Lambda timeout."""
     return wiring.archival_service().run(event.context.get_remaining_time_in_millis).as_dict()
+
+
+# --- risk (docs/api.md section 8) ---
+
+risk_queue = LazyModule("chalicelib.api.risk_queue")
+
+
+@app.on_sqs_message(queue=Settings.from_environment().risk_assessments_queue, batch_size=10)
+def assess_payment_risk(event: Any) -> dict[str, Any]:
+    """Each changed transaction assessed and its `risk` written under a version condition;
+    failed messages go back to SQS by id (the mapping reports batch item failures)."""
+    return risk_queue.assess_batch(event.to_dict())

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     )
     from chalicelib.services.queries import QueryService
     from chalicelib.services.replay import ReplayService
+    from chalicelib.services.risk import RiskService
 
 Factory = TypeVar("Factory", bound=Callable[..., Any])
 
@@ -191,6 +192,18 @@ def archive_restore_service() -> ArchiveRestoreService:
     from chalicelib.services.archive.restore import ArchiveRestoreService
 
     return ArchiveRestoreService(archivable(), archive_bucket())
+
+
+# --- risk (docs/api.md section 8) ---
+
+@built_once
+def risk_service() -> RiskService:
+    from chalicelib.services.risk import RiskService
+    from chalicelib.settings import risk_thresholds
+    from chalicelib.storage.risk import RiskRecords
+
+    client, table = aws_client("dynamodb"), get_settings().transactions_table
+    return RiskService(transactions(), RiskRecords(client, table), risk_thresholds(), utc_now)
 
 
 def reset() -> None:

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 if TYPE_CHECKING:  # annotations only: a service importing its ports loads no storage module
     from chalicelib.domain.analytics import DailyFigures, DayBucket
     from chalicelib.domain.archive import Manifest
+    from chalicelib.domain.risk import CustomerActivity, Risk
     from chalicelib.domain.status import Status
     from chalicelib.domain.transaction import ArchivePointer, EventRecord, InOrderWrite, Transaction
     from chalicelib.providers.secrets import SecretsDocument
@@ -118,3 +119,13 @@ class RunLease(Protocol):
     def acquire(self, holder: str, now: datetime, ttl: timedelta = ...) -> bool: ...
 
     def release(self, holder: str) -> None: ...
+
+
+class RiskRecords(Protocol):
+    """What risk assessment reads and writes beyond the transaction itself (storage/risk.py)."""
+
+    def customer_activity(self, customer_id: str, since: datetime, until: datetime) -> list[CustomerActivity]:
+        """The customer's transactions created from `since` to `until`, inclusive."""
+
+    def record(self, provider: str, payment_id: str, risk: Risk, assessed_version: int, bump: bool) -> bool:
+        """False when the transaction is no longer at `assessed_version` (stale)."""

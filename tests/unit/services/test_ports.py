@@ -13,6 +13,7 @@ from chalicelib.storage.archive.bucket import ArchiveBucket
 from chalicelib.storage.archive.lease import ArchiveLease
 from chalicelib.storage.events import EventRepository
 from chalicelib.storage.ledger import PaymentLedger
+from chalicelib.storage.risk import RiskRecords
 from chalicelib.storage.secrets import SecretsRepository
 from chalicelib.storage.transactions import TransactionRepository
 
@@ -25,6 +26,7 @@ IMPLEMENTATIONS = {
     ports.ArchivableRecords: ArchivableTransactions,
     ports.ArchiveStore: ArchiveBucket,
     ports.RunLease: ArchiveLease,
+    ports.RiskRecords: RiskRecords,
 }
 INSTANCES = {  # for the ports' data attributes, which exist once a repository is built
     ArchivableTransactions: lambda: ArchivableTransactions(None, "transactions"),
