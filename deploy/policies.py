@@ -25,8 +25,8 @@ from pathlib import Path
 from typing import Any
 
 from deploy.stage import (
-    API_HANDLER, CHALICE_DIR, DEPLOYED_STAGES, STREAM_HANDLERS, StageResources, load_chalice_config,
-    stage_functions,
+    API_HANDLER, CHALICE_DIR, DEPLOYED_STAGES, QUEUE_HANDLERS, STREAM_HANDLERS, StageResources,
+    load_chalice_config, stage_functions,
 )
 
 Statement = dict[str, Any]
@@ -89,11 +89,31 @@ def archive_transactions(r: StageResources) -> list[Statement]:
     ]
 
 
+def assess_payment_risk(r: StageResources) -> list[Statement]:
+    """Risk assessment (docs/risk.md): the transaction read consistently, the customer's
+    recent transactions through `by-customer`, the conditional UpdateItem of `risk`
+    (reading its queue: `queue_consumer`)."""
+    return [
+        allow("TransactionRisk", ["dynamodb:GetItem", "dynamodb:UpdateItem"], [r.table("TransactionsTable")]),
+        allow("CustomerActivity", ["dynamodb:Query"], [r.index("TransactionsTable", "by-customer")]),
+    ]
+
+
+def queue_consumer(r: StageResources, function: str) -> list[Statement]:
+    """What Lambda's SQS mapping does with the function's role: receive its queue's
+    messages, delete those handled, and read the queue's attributes when it is created."""
+    return [
+        allow("OwnQueue", ["sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage"],
+              [r.queue(QUEUE_HANDLERS[function])]),
+    ]
+
+
 # One entry per function in `.chalice/config.json` (`stages.<stage>.lambda_functions`).
 GRANTS: dict[str, Callable[[StageResources], list[Statement]]] = {
     API_HANDLER: api_handler,
     "update_daily_analytics": update_daily_analytics,
     "archive_transactions": archive_transactions,
+    "assess_payment_risk": assess_payment_risk,
 }
 
 
@@ -114,6 +134,8 @@ def policy_document(stage: str, function: str, resources: StageResources | None 
         raise KeyError(f"no IAM grants written for function {function!r} (deploy/policies.py GRANTS)")
     r = resources or StageResources.load(stage)
     consumer = stream_consumer(r) if function in STREAM_HANDLERS else []
+    if function in QUEUE_HANDLERS:
+        consumer += queue_consumer(r, function)
     return {"Version": "2012-10-17", "Statement": GRANTS[function](r) + consumer + runtime(r, function)}
 
 

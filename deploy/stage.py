@@ -34,6 +34,11 @@ STREAM_MAPPING = {
     "ParallelizationFactor": 1,
     "TumblingWindowInSeconds": 900,
 }
+# Consumers of an SQS queue (@app.on_sqs_message), each with its queue's logical id in
+# infra/resources.json: both deploy paths make the mapping report batch item failures
+# (QUEUE_MAPPING), which Chalice cannot set, and give the function its queue's grants.
+QUEUE_HANDLERS: dict[str, str] = {"assess_payment_risk": "RiskAssessmentsQueue"}
+QUEUE_MAPPING = {"FunctionResponseTypes": ["ReportBatchItemFailures"]}
 DEPLOYED_STAGES = ("dev", "prod")
 
 # CloudFormation pseudo parameters, kept as-is in checked-in policy files and filled in

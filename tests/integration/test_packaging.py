@@ -192,3 +192,15 @@ def test_the_package_carries_paypal_s_ca_bundle_and_a_cryptography_build_lambda_
                 if line.startswith("Tag: ")]
     glibc = [tuple(map(int, tag.split("manylinux_")[1].split("_")[:2])) for tag in tags if "manylinux_" in tag]
     assert glibc and min(glibc) <= (2, 26), tags
+
+
+def test_the_risk_queue_mapping_reports_batch_item_failures_on_the_templates_own_queue(prod) -> None:
+    from deploy.stage import QUEUE_HANDLERS, QUEUE_MAPPING
+
+    _, template = prod
+    for function, queue in QUEUE_HANDLERS.items():
+        (source,) = template["Resources"][logical_id(function)]["Properties"]["Events"].values()
+        assert source["Type"] == "SQS"
+        assert source["Properties"]["Queue"] == {"Fn::Sub": f"${{{queue}.Arn}}"}
+        assert {k: source["Properties"][k] for k in QUEUE_MAPPING} == QUEUE_MAPPING
+        assert template["Resources"][queue]["Properties"]["RedrivePolicy"]["maxReceiveCount"] == 5
