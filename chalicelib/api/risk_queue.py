@@ -73,5 +73,5 @@ def assess_batch(event: Mapping[str, Any]) -> dict[str, Any]:
             continue
         log("risk assessed", transaction=f"{notice.provider}/{notice.payment_id}",
             version=notice.version, outcome=assessment.outcome.value,
-            level=assessment.risk.level.value if assessment.risk else None)
+            risk_level=assessment.risk.level.value if assessment.risk else None)
     return {"batchItemFailures": [{"itemIdentifier": message_id} for message_id in failed]}
