@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from chalicelib.domain.events import Outcome
-from chalicelib.domain.risk import Risk, RiskLevel, RiskReason, Rule
+from chalicelib.domain.risk_assessment import RiskAssessment, RiskLevel, RiskReason
 from chalicelib.domain.timestamps import format_iso, parse_iso
 from chalicelib.domain.transaction import ArchivePointer, EventRecord, Transaction
 
@@ -56,18 +56,18 @@ def archive_pointer_from_document(document: dict[str, Any]) -> ArchivePointer:
     return ArchivePointer(at=parse_iso(document["at"]), object=document["object"])
 
 
-def risk_document(risk: Risk) -> dict[str, Any]:
-    """docs/api.md section 8: also the stored form (the item's `risk` map)."""
+def risk_document(assessment: RiskAssessment) -> dict[str, Any]:
+    """Section 8's `risk` object; the transactions item stores the same map as `risk`."""
     return {
-        "score": risk.score, "level": risk.level.value,
-        "reasons": [{"rule": reason.rule.value, "detail": reason.detail} for reason in risk.reasons],
-        "assessed_at": format_iso(risk.assessed_at),
+        "score": assessment.score, "level": assessment.level.value,
+        "reasons": [{"rule": r.rule, "detail": r.detail} for r in assessment.reasons],
+        "assessed_at": format_iso(assessment.assessed_at),
     }
 
 
-def risk_from_document(document: dict[str, Any]) -> Risk:
-    return Risk(
+def risk_from_document(document: dict[str, Any]) -> RiskAssessment:
+    return RiskAssessment(
         score=document["score"], level=RiskLevel(document["level"]),
-        reasons=tuple(RiskReason(Rule(r["rule"]), r["detail"]) for r in document["reasons"]),
+        reasons=tuple(RiskReason(rule=r["rule"], detail=r["detail"]) for r in document["reasons"]),
         assessed_at=parse_iso(document["assessed_at"]),
     )

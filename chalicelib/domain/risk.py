@@ -12,8 +12,8 @@ same whenever it runs for the same state: a redelivered or late assessment agree
 the first. Thresholds are stage configuration handed in (`RiskThresholds`), never read
 here from the environment.
 
-Deliberately plain dataclasses (no pydantic): the settings module builds `RiskThresholds`
-when every function starts, and must stay cheap to import.
+The assessment's shape (`RiskAssessment`, `RiskLevel`, `RiskReason`) is the stored and
+shown one of `domain/risk_assessment.py`; this module only produces it.
 """
 from __future__ import annotations
 
@@ -23,6 +23,7 @@ from datetime import datetime, timedelta
 from enum import Enum
 from typing import TYPE_CHECKING
 
+from chalicelib.domain.risk_assessment import RiskAssessment, RiskLevel, RiskReason
 from chalicelib.domain.status import Status
 
 if TYPE_CHECKING:
@@ -36,12 +37,6 @@ DEFAULT_AMOUNT_THRESHOLDS: Mapping[str, int] = {
     "USD": 1_000_000, "EUR": 1_000_000, "GBP": 1_000_000, "JPY": 150_000_000,
 }
 """Defaults of `RISK_AMOUNT_THRESHOLDS`: a currency not listed is not checked."""
-
-
-class RiskLevel(str, Enum):
-    LOW = "low"
-    REVIEW = "review"
-    HIGH = "high"
 
 
 class Rule(str, Enum):
@@ -85,29 +80,16 @@ class CustomerActivity:
     status: Status
 
 
-@dataclass(frozen=True)
-class RiskReason:
-    rule: Rule
-    detail: str
-
-
-@dataclass(frozen=True)
-class Risk:
-    score: int
-    level: RiskLevel
-    reasons: tuple[RiskReason, ...]
-    assessed_at: datetime
-
-    def same_finding(self, other: Risk | None) -> bool:
-        """Equal but for when it was made: writing it again would tell nobody anything."""
-        return other is not None and (self.score, self.level, self.reasons) == (
-            other.score, other.level, other.reasons)
+def same_finding(new: RiskAssessment, stored: RiskAssessment | None) -> bool:
+    """Equal but for when it was made: writing it again would tell nobody anything."""
+    return stored is not None and (new.score, new.level, new.reasons) == (
+        stored.score, stored.level, stored.reasons)
 
 
 def assess(
     txn: Transaction, recent: Iterable[CustomerActivity], thresholds: RiskThresholds,
     now: datetime,
-) -> Risk:
+) -> RiskAssessment:
     """`recent`: the customer's transactions created within `thresholds.lookback` before
     `txn` (this one included or not: it is counted once either way); ignored when the
     transaction names no customer."""
@@ -121,8 +103,8 @@ def assess(
             rapid_refund(txn),
         ) if reason is not None
     ]
-    score = min(100, sum(WEIGHTS[reason.rule] for reason in reasons))
-    return Risk(score=score, level=level_of(score), reasons=tuple(reasons), assessed_at=now)
+    score = min(100, sum(WEIGHTS[Rule(reason.rule)] for reason in reasons))
+    return RiskAssessment(score=score, level=level_of(score), reasons=tuple(reasons), assessed_at=now)
 
 
 def level_of(score: int) -> RiskLevel:
@@ -141,7 +123,7 @@ def amount_over_threshold(txn: Transaction, limits: Mapping[str, int]) -> RiskRe
     limit = limits[txn.currency]
     if txn.amount < limit:
         return None
-    return RiskReason(Rule.AMOUNT_OVER_THRESHOLD,
+    return _reason(Rule.AMOUNT_OVER_THRESHOLD,
                       f"amount {txn.amount} {txn.currency} is at or above the threshold {limit}")
 
 
@@ -154,7 +136,7 @@ def velocity(
     count = sum(1 for a in mine if since <= a.created_at <= txn.created_at)
     if count <= most:
         return None
-    return RiskReason(Rule.VELOCITY, f"{count} transactions of the customer within "
+    return _reason(Rule.VELOCITY, f"{count} transactions of the customer within "
                                      f"{_seconds(window)} s (more than {most})")
 
 
@@ -165,7 +147,7 @@ def card_testing(txn: Transaction, mine: list[CustomerActivity], most: int) -> R
     failed = sum(1 for a in mine if a.status is Status.FAILED and since <= a.created_at <= txn.created_at)
     if failed < most:
         return None
-    return RiskReason(Rule.CARD_TESTING, f"{failed} failed transactions of the customer within "
+    return _reason(Rule.CARD_TESTING, f"{failed} failed transactions of the customer within "
                                          f"{_seconds(CARD_TESTING_WINDOW)} s ({most} or more)")
 
 
@@ -179,9 +161,13 @@ def rapid_refund(txn: Transaction) -> RiskReason | None:
     after = txn.last_event_at - txn.created_at
     if after > RAPID_REFUND_WINDOW:
         return None
-    return RiskReason(Rule.RAPID_REFUND, f"fully refunded {_seconds(after)} s after creation "
+    return _reason(Rule.RAPID_REFUND, f"fully refunded {_seconds(after)} s after creation "
                                          f"(within {_seconds(RAPID_REFUND_WINDOW)} s)")
 
 
 def _seconds(span: timedelta) -> int:
     return int(span.total_seconds())
+
+
+def _reason(rule: Rule, detail: str) -> RiskReason:
+    return RiskReason(rule=rule.value, detail=detail)

@@ -22,7 +22,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
 
-from chalicelib.domain.risk import Risk, RiskLevel, RiskThresholds, assess
+from chalicelib.domain.risk import RiskThresholds, assess, same_finding
+from chalicelib.domain.risk_assessment import RiskAssessment, risk_level
 from chalicelib.services.ports import RiskRecords, TransactionReader
 
 
@@ -37,7 +38,7 @@ class AssessmentOutcome(str, Enum):
 @dataclass(frozen=True)
 class Assessment:
     outcome: AssessmentOutcome
-    risk: Risk | None = None
+    risk: RiskAssessment | None = None
 
 
 class RiskService:
@@ -60,10 +61,9 @@ class RiskService:
             if txn.customer_id else []
         )
         risk = assess(txn, recent, self._thresholds, self._clock())
-        if risk.same_finding(txn.risk):
+        if same_finding(risk, txn.risk):
             return Assessment(AssessmentOutcome.UNCHANGED, txn.risk)
-        before = txn.risk.level if txn.risk is not None else RiskLevel.LOW
-        bump = risk.level is not before
+        bump = risk.level is not risk_level(txn.risk)
         if not self._records.record(txn.provider, txn.id, risk, txn.version, bump):
             return Assessment(AssessmentOutcome.STALE, risk)
         return Assessment(AssessmentOutcome.LEVEL_CHANGED if bump else AssessmentOutcome.RECORDED, risk)

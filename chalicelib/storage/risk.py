@@ -11,7 +11,8 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from chalicelib.domain.documents import risk_document
-from chalicelib.domain.risk import CustomerActivity, Risk
+from chalicelib.domain.risk import CustomerActivity
+from chalicelib.domain.risk_assessment import RiskAssessment
 from chalicelib.domain.status import Status
 from chalicelib.domain.timestamps import parse_iso, sortable
 from chalicelib.storage.codec import from_attributes, to_attributes, to_value
@@ -50,7 +51,7 @@ class RiskRecords:
                 return found
             request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
 
-    def record(self, provider: str, payment_id: str, risk: Risk, assessed_version: int, bump: bool) -> bool:
+    def record(self, provider: str, payment_id: str, risk: RiskAssessment, assessed_version: int, bump: bool) -> bool:
         """Write `risk` onto the transaction if it is still at `assessed_version`; with
         `bump`, move the version on by one (a changed level is a change the feed
         publishes). False when the transaction changed since: this assessment is stale."""

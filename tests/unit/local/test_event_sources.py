@@ -71,7 +71,14 @@ def test_the_app_feeds_its_analytics_handler_from_the_transactions_stream() -> N
     import app
 
     found = pollers(app.app, Clients(streams=None, sqs=None))
-    assert [(type(p), p.function) for p in found] == [(StreamPoller, "update_daily_analytics")]
+    assert (StreamPoller, "update_daily_analytics") in [(type(p), p.function) for p in found]
+
+
+def test_the_app_feeds_its_risk_handler_from_the_risk_queue() -> None:
+    import app
+
+    found = [p for p in pollers(app.app, Clients(streams=None, sqs=None)) if p.function == "assess_payment_risk"]
+    assert [(type(p), p._queue_name) for p in found] == [(QueuePoller, "payment-webhooks-local-risk-assessments")]
 
 
 def test_a_message_is_delivered_as_lambda_delivers_it() -> None:
