@@ -119,7 +119,10 @@ def archive_transactions(event: Any) -> dict[str, Any]:
 risk_queue = LazyModule("chalicelib.api.risk_queue")
 
 
-@app.on_sqs_message(queue=Settings.from_environment().risk_assessments_queue, batch_size=10)
+# At most 5 concurrent invocations, capped by the mapping itself (not by throttling, which
+# would push messages back and towards the dead-letter queue).
+@app.on_sqs_message(queue=Settings.from_environment().risk_assessments_queue, batch_size=10,
+                    maximum_concurrency=5)
 def assess_payment_risk(event: Any) -> dict[str, Any]:
     """Each changed transaction assessed and its `risk` written under a version condition;
     failed messages go back to SQS by id (the mapping reports batch item failures)."""
