@@ -75,3 +75,16 @@ fuzz: $(STAMP)
 
 bench: $(STAMP)
 	@set -e; for script in benchmarks/*.py; do echo "== $$script"; $(PY) $$script; done
+
+# --- provider sync (docs/api.md section 10; docs/provider-sync.md) ---
+.PHONY: sync
+sync: $(STAMP)
+	@test -n "$(PROVIDER)" -a -n "$(SINCE)" || { echo "usage: make sync PROVIDER=stripe|square SINCE=YYYY-MM-DD [STAGE=<deployed stage>]" >&2; exit 2; }
+	$(PY) -m local.sync --provider "$(PROVIDER)" --since "$(SINCE)" $(if $(STAGE),--stage "$(STAGE)")
+
+# --- operator console (docs/console.md) ---
+#   make console STAGE=dev|prod [CONSOLE_PORT=8001] [API_URL=https://...]   the console on 127.0.0.1,
+#                            its API calls signed with your AWS credentials
+.PHONY: console
+console: $(STAMP) require-stage
+	$(PY) -m local.console --stage $(STAGE) --port $(or $(CONSOLE_PORT),8001) $(if $(API_URL),--api-url $(API_URL))

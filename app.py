@@ -114,6 +114,25 @@ def archive_transactions(event: Any) -> dict[str, Any]:
     return wiring.archival_service().run(event.context.get_remaining_time_in_millis).as_dict()
 
 
+# --- change feed (docs/api.md section 7) ---
+@app.on_dynamodb_record(stream_arn=Settings.from_environment().transactions_stream_arn,
+                        batch_size=100, starting_position="TRIM_HORIZON")
+def publish_payment_changes(event: Any) -> dict[str, Any]:
+    """Business changes of transactions published to the EventBridge bus; records the bus
+    would not take go back to Lambda. One stream consumer (chalicelib/api/stream_consumers.py)."""
+    return stream_consumers.deliver("publish_payment_changes", event.to_dict())
+
+
+# --- operator console (docs/api.md section 11) ---
+console = LazyModule("chalicelib.api.console")
+
+
+@route("/console", methods=["GET"], authorizer=PROTECTED)
+def operator_console() -> Response:
+    page = console.console_page()
+    return Response(body=page.body, status_code=200, headers=page.headers)
+
+
 # --- risk (docs/api.md section 8) ---
 
 risk_queue = LazyModule("chalicelib.api.risk_queue")

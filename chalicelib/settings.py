@@ -33,6 +33,8 @@ class Settings:
     payment_alerts_topic_arn: str = ""
     # X-Ray: `xray` in deployed stages (with `xray: true`); off locally, at no cost.
     tracing: bool = False
+    # The change feed's EventBridge bus (docs/api.md section 7): `payment-webhooks-<stage>`.
+    change_feed_bus: str = "payment-webhooks-local"
     # The risk consumer's queue (docs/api.md section 8), by name: its handler's decorator
     # needs it when app.py is imported, and the name is known before the queue exists.
     risk_assessments_queue: str = ""
@@ -66,6 +68,7 @@ class Settings:
             ),
             archive_after_days=int(env.get("ARCHIVE_AFTER_DAYS", 30)),
             tracing=env.get("TRACING", "off") == "xray",
+            change_feed_bus=env.get("CHANGE_FEED_BUS", prefix),
             # --- payment alerts (docs/api.md section 9) ---
             alerts_table=env.get("ALERTS_TABLE", f"{prefix}-alerts"),
             # Deployed stages are told the ARN (the stack's PaymentAlertsTopicArn, set by

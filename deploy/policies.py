@@ -89,6 +89,13 @@ def archive_transactions(r: StageResources) -> list[Statement]:
     ]
 
 
+def publish_payment_changes(r: StageResources) -> list[Statement]:
+    """The change feed: business changes put on its bus (reading the stream: `stream_consumer`)."""
+    return [
+        allow("ChangeFeedEvents", ["events:PutEvents"], [r.event_bus("ChangeFeedBus")]),
+    ]
+
+
 def assess_payment_risk(r: StageResources) -> list[Statement]:
     """Risk assessment (docs/risk.md): the transaction read consistently, the customer's
     recent transactions through `by-customer`, the conditional UpdateItem of `risk`
@@ -113,6 +120,7 @@ GRANTS: dict[str, Callable[[StageResources], list[Statement]]] = {
     API_HANDLER: api_handler,
     "update_daily_analytics": update_daily_analytics,
     "archive_transactions": archive_transactions,
+    "publish_payment_changes": publish_payment_changes,
     "assess_payment_risk": assess_payment_risk,
 }
 

@@ -194,6 +194,12 @@ def test_the_package_carries_paypal_s_ca_bundle_and_a_cryptography_build_lambda_
     assert glibc and min(glibc) <= (2, 26), tags
 
 
+def test_the_package_carries_the_console_page(prod) -> None:
+    path, _ = prod
+    with zipfile.ZipFile(path.parent / "deployment.zip") as archive:
+        assert "chalicelib/api/console.html" in archive.namelist()
+
+
 def test_the_risk_queue_mapping_reports_batch_item_failures_on_the_templates_own_queue(prod) -> None:
     from deploy.stage import QUEUE_HANDLERS, QUEUE_MAPPING
 
