@@ -489,6 +489,8 @@ def test_the_feed_publisher_is_denied_everything_outside_its_policy(stack: IamSt
             stack.client_as(FEED, "dynamodbstreams").describe_stream, StreamArn=stack.other["TransactionsStreamArn"]),
         "the signing secrets": status_of(stack.client_as(FEED, "secretsmanager").get_secret_value,
                                          SecretId=stack.outputs["WebhookSecretsId"]),
+    }
+    assert denied == {name: DENIED for name in denied}
 
 
 def risk_flow(stack: IamStack, app_as: Callable[[str], Client], monkeypatch: pytest.MonkeyPatch,
