@@ -189,3 +189,18 @@ def validate_reconciliations(event: Any) -> dict[str, Any]:
 def list_reconciliations() -> dict[str, Any]:
     limit = reconciliations.limit(app.current_request.query_params)
     return reconciliations.reports_view(wiring.reconciliation_exports().latest_reports(limit))
+
+
+# --- risk (docs/api.md section 8) ---
+
+risk_queue = LazyModule("chalicelib.api.risk_queue")
+
+
+# At most 5 concurrent invocations, capped by the mapping itself (not by throttling, which
+# would push messages back and towards the dead-letter queue).
+@app.on_sqs_message(queue=Settings.from_environment().risk_assessments_queue, batch_size=10,
+                    maximum_concurrency=5)
+def assess_payment_risk(event: Any) -> dict[str, Any]:
+    """Each changed transaction assessed and its `risk` written under a version condition;
+    failed messages go back to SQS by id (the mapping reports batch item failures)."""
+    return risk_queue.assess_batch(event.to_dict())

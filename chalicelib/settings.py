@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 LOCAL_ACCOUNT_ID = "123456789012"
 """The emulator's AWS account: part of the local stage's archive bucket name."""
@@ -62,6 +63,9 @@ class Settings:
     dead_letters: tuple[DeadLetterQueue, ...] = ()
     # Deployed functions are named `<function_prefix><function>` (Chalice's rule).
     function_prefix: str = ""
+    # The risk consumer's queue (docs/api.md section 8), by name: its handler's decorator
+    # needs it when app.py is imported, and the name is known before the queue exists.
+    risk_assessments_queue: str = ""
 
     @classmethod
     def from_environment(cls, env: dict[str, str] | None = None) -> "Settings":
@@ -105,6 +109,7 @@ class Settings:
             function_prefix=f"{prefix}-",
             # A name, not a setting: the queue send_payment_alerts reads (its decorator's argument).
             payment_alerts_queue=f"{prefix}-payment-alerts-queue",
+            risk_assessments_queue=env.get("RISK_ASSESSMENTS_QUEUE", f"{prefix}-risk-assessments"),
         )
 
 
@@ -116,3 +121,75 @@ def _local_topic_arn(env: dict[str, str], name: str) -> str:
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
     return Settings.from_environment()
+
+
+# --- risk (docs/api.md section 8) ---
+
+if TYPE_CHECKING:
+    from chalicelib.domain.risk import RiskThresholds
+
+class InvalidSetting(ValueError):
+    """A stage variable whose value cannot be used; the message names the variable."""
+
+
+def risk_thresholds(env: dict[str, str] | None = None) -> RiskThresholds:
+    """The risk rules' thresholds from `RISK_*` variables (docs/risk.md). Read when the
+    risk consumer is built, not at import: a mistyped threshold stops risk assessment (its
+    messages wait in the queue, then the dead-letter queue, and alarm), never the API."""
+    from datetime import timedelta
+
+    from chalicelib.domain.risk import DEFAULT_AMOUNT_THRESHOLDS, RiskThresholds
+
+    env = dict(os.environ if env is None else env)
+    amounts = (
+        _amount_thresholds(env["RISK_AMOUNT_THRESHOLDS"]) if env.get("RISK_AMOUNT_THRESHOLDS", "").strip()
+        else dict(DEFAULT_AMOUNT_THRESHOLDS)
+    )
+    return RiskThresholds(
+        amount=amounts,
+        velocity_max=_positive_int(env, "RISK_VELOCITY_MAX", 5),
+        velocity_window=timedelta(seconds=_positive_int(env, "RISK_VELOCITY_WINDOW_SECONDS", 600)),
+        failures_max=_positive_int(env, "RISK_FAILURES_MAX", 3),
+    )
+
+
+def _positive_int(env: dict[str, str], name: str, default: int) -> int:
+    text = env.get(name, "").strip()
+    if not text:
+        return default
+    try:
+        value = int(text)
+    except ValueError:
+        raise InvalidSetting(f"{name} must be a whole number, not {text[:40]!r}") from None
+    if value < 1:
+        raise InvalidSetting(f"{name} must be at least 1, not {value}")
+    return value
+
+
+def _amount_thresholds(text: str) -> dict[str, int]:
+    """A JSON object of ISO 4217 code -> threshold in the currency's minor units. It
+    replaces the defaults whole, so a stage lists every currency it wants checked."""
+    import json
+
+    from chalicelib.domain.currencies import UnknownCurrency, normalise_currency
+
+    name = "RISK_AMOUNT_THRESHOLDS"
+    try:
+        parsed = json.loads(text)
+    except ValueError as exc:
+        raise InvalidSetting(f"{name} is not JSON ({exc.msg} at character {exc.pos})") from None
+    if not isinstance(parsed, dict):
+        raise InvalidSetting(f'{name} must be a JSON object such as {{"USD": 1000000}}')
+    thresholds: dict[str, int] = {}
+    for code, limit in parsed.items():
+        try:
+            currency = normalise_currency(code)
+        except UnknownCurrency:
+            raise InvalidSetting(f"{name}: {code[:10]!r} is not an ISO 4217 currency code") from None
+        if type(limit) is not int or limit < 1:
+            raise InvalidSetting(f"{name}: {currency} must be a whole number of minor units above 0, "
+                                 f"not {json.dumps(limit)[:40]}")
+        if currency in thresholds:
+            raise InvalidSetting(f"{name}: {currency} is listed twice")
+        thresholds[currency] = limit
+    return thresholds

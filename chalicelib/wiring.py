@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     from chalicelib.services.dead_letter_watch import DeadLetterWatch
     from chalicelib.services.dead_letters import DeadLetterService
     from chalicelib.services.ports import DeadLetterStore, StageFunctions
+    from chalicelib.services.risk import RiskService
 
 Factory = TypeVar("Factory", bound=Callable[..., Any])
 
@@ -269,6 +270,18 @@ def scheduled_validation() -> ScheduledValidation:
     from chalicelib.services.reconcile.scheduled import ScheduledValidation
 
     return ScheduledValidation(reconciliation_service(), reconciliation_exports(), alert_raiser(), clock=utc_now)
+
+
+# --- risk (docs/api.md section 8) ---
+
+@built_once
+def risk_service() -> RiskService:
+    from chalicelib.services.risk import RiskService
+    from chalicelib.settings import risk_thresholds
+    from chalicelib.storage.risk import RiskRecords
+
+    client, table = aws_client("dynamodb"), get_settings().transactions_table
+    return RiskService(transactions(), RiskRecords(client, table), risk_thresholds(), utc_now)
 
 
 def reset() -> None:

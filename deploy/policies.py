@@ -25,8 +25,8 @@ from pathlib import Path
 from typing import Any
 
 from deploy.stage import (
-    API_HANDLER, CHALICE_DIR, DEPLOYED_STAGES, SCHEDULED_JOBS, STREAM_HANDLERS, StageResources, load_chalice_config,
-    stage_functions,
+    API_HANDLER, CHALICE_DIR, DEPLOYED_STAGES, QUEUE_HANDLERS, SCHEDULED_JOBS, STREAM_HANDLERS, StageResources,
+    load_chalice_config, stage_functions,
 )
 
 Statement = dict[str, Any]
@@ -104,13 +104,8 @@ def alert_raising(r: StageResources) -> list[Statement]:
 
 
 def send_payment_alerts(r: StageResources) -> list[Statement]:
-    """Feed events from the alerts queue (Lambda's mapping polls and deletes with the
-    function's role) to payment alerts."""
-    return [
-        allow("PaymentAlertsQueue", ["sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage"],
-              [r.queue("PaymentAlertsQueue")]),
-        *alert_raising(r),
-    ]
+    """Feed events from the alerts queue to payment alerts (reading its queue: `queue_consumer`)."""
+    return alert_raising(r)
 
 
 def publish_payment_changes(r: StageResources) -> list[Statement]:
@@ -195,6 +190,25 @@ def validate_reconciliations(r: StageResources) -> list[Statement]:
     ]
 
 
+def assess_payment_risk(r: StageResources) -> list[Statement]:
+    """Risk assessment (docs/risk.md): the transaction read consistently, the customer's
+    recent transactions through `by-customer`, the conditional UpdateItem of `risk`
+    (reading its queue: `queue_consumer`)."""
+    return [
+        allow("TransactionRisk", ["dynamodb:GetItem", "dynamodb:UpdateItem"], [r.table("TransactionsTable")]),
+        allow("CustomerActivity", ["dynamodb:Query"], [r.index("TransactionsTable", "by-customer")]),
+    ]
+
+
+def queue_consumer(r: StageResources, function: str) -> list[Statement]:
+    """What Lambda's SQS mapping does with the function's role: receive its queue's
+    messages, delete those handled, and read the queue's attributes when it is created."""
+    return [
+        allow("OwnQueue", ["sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage"],
+              [r.queue(QUEUE_HANDLERS[function])]),
+    ]
+
+
 # One entry per function in `.chalice/config.json` (`stages.<stage>.lambda_functions`).
 GRANTS: dict[str, Callable[[StageResources], list[Statement]]] = {
     API_HANDLER: lambda r: api_handler(r) + reconciliation_reports(r),
@@ -204,6 +218,7 @@ GRANTS: dict[str, Callable[[StageResources], list[Statement]]] = {
     "publish_payment_changes": publish_payment_changes,
     "watch_dead_letters": watch_dead_letters,
     "validate_reconciliations": validate_reconciliations,
+    "assess_payment_risk": assess_payment_risk,
 }
 
 
@@ -224,6 +239,8 @@ def policy_document(stage: str, function: str, resources: StageResources | None 
         raise KeyError(f"no IAM grants written for function {function!r} (deploy/policies.py GRANTS)")
     r = resources or StageResources.load(stage)
     consumer = stream_consumer(r) if function in STREAM_HANDLERS else []
+    if function in QUEUE_HANDLERS:
+        consumer += queue_consumer(r, function)
     return {"Version": "2012-10-17", "Statement": GRANTS[function](r) + consumer + runtime(r, function)}
 
 

@@ -37,7 +37,7 @@ STREAM_MAPPING = {
 # Consumers of an SQS queue (@app.on_sqs_message), each with its queue's logical id in
 # infra/resources.json: both deploy paths make the mapping report batch item failures
 # (QUEUE_MAPPING), which Chalice cannot set, and give the function its queue's grants.
-QUEUE_HANDLERS: dict[str, str] = {"send_payment_alerts": "PaymentAlertsQueue"}
+QUEUE_HANDLERS: dict[str, str] = {"send_payment_alerts": "PaymentAlertsQueue", "assess_payment_risk": "RiskAssessmentsQueue"}
 QUEUE_MAPPING = {"FunctionResponseTypes": ["ReportBatchItemFailures"]}
 DEPLOYED_STAGES = ("dev", "prod")
 

@@ -39,6 +39,7 @@ def transaction_document(txn: Transaction, with_events: bool = True) -> dict[str
         "payment_method": txn.payment_method, "live": txn.live,
         "created_at": format_iso(txn.created_at), "updated_at": format_iso(txn.updated_at),
         "last_event_at": format_iso(txn.last_event_at),
+        "risk": risk_document(txn.risk) if txn.risk is not None else None,
     }
     if with_events:
         document["events"] = [event_record_document(record) for record in txn.events]

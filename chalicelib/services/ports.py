@@ -17,6 +17,8 @@ if TYPE_CHECKING:  # annotations only: a service importing its ports loads no st
     from chalicelib.domain.feed import FeedEvent
     from chalicelib.domain.events import ParsedEvent
     from chalicelib.domain.reconciliation import StoredPayment
+    from chalicelib.domain.risk import CustomerActivity
+    from chalicelib.domain.risk_assessment import RiskAssessment
     from chalicelib.domain.status import Status
     from chalicelib.domain.transaction import ArchivePointer, EventRecord, InOrderWrite, Transaction
     from chalicelib.providers.secrets import SecretsDocument
@@ -244,3 +246,13 @@ class ReconciliationExports(Protocol):
     def move(self, export: ExportObject, to: str) -> None: ...
 
     def latest_reports(self, limit: int) -> list[ReportSummary]: ...
+
+
+class RiskRecords(Protocol):
+    """What risk assessment reads and writes beyond the transaction itself (storage/risk.py)."""
+
+    def customer_activity(self, customer_id: str, since: datetime, until: datetime) -> list[CustomerActivity]:
+        """The customer's transactions created from `since` to `until`, inclusive."""
+
+    def record(self, provider: str, payment_id: str, risk: RiskAssessment, assessed_version: int, bump: bool) -> bool:
+        """False when the transaction is no longer at `assessed_version` (stale)."""

@@ -29,6 +29,7 @@ from chalicelib import wiring
 from deploy.stage import API_HANDLER, SCHEDULED_JOBS, STREAM_HANDLERS, lambda_name
 from local import provision
 from local.invocation import FakeLambdaContext
+from local.queue_poller import lambda_record
 from local.stream_poller import lambda_event
 from tests.support.emulator import EmulatorProcess
 from tests.support.iam import (
@@ -62,6 +63,9 @@ FEED_REDUCED = without_each_grant(FEED_POLICY, RUNTIME_SIDS)
 RECONCILE = "validate_reconciliations"
 RECONCILE_POLICY = function_policy(STAGE, RECONCILE)
 RECONCILE_REDUCED = without_each_grant(RECONCILE_POLICY, RUNTIME_SIDS)
+RISK = "assess_payment_risk"
+RISK_POLICY = function_policy(STAGE, RISK)
+RISK_REDUCED = without_each_grant(RISK_POLICY, RUNTIME_SIDS)
 
 
 @dataclass
@@ -122,6 +126,8 @@ def stack() -> Iterator[IamStack]:
         reduced += [(f"feed {label}", p) for label, p in FEED_REDUCED.items()]
         users[RECONCILE] = create_user(url, f"payment-webhooks-{STAGE}-{RECONCILE}", RECONCILE_POLICY)
         reduced += [(f"reconcile {label}", p) for label, p in RECONCILE_REDUCED.items()]
+        users[RISK] = create_user(url, f"payment-webhooks-{STAGE}-{RISK}", RISK_POLICY)
+        reduced += [(f"risk {label}", p) for label, p in RISK_REDUCED.items()]
         for number, (label, policy) in enumerate(sorted(reduced)):
             users[label] = create_user(url, f"reduced-{number}", policy)
         with iam_enforced(url):
@@ -728,5 +734,79 @@ def test_the_reconciliation_job_is_denied_everything_outside_its_policy(stack: I
                                    ExpressionAttributeValues={":m": {"S": "x"}}),
         "the signing secrets": status_of(stack.client_as(RECONCILE, "secretsmanager").get_secret_value,
                                          SecretId=stack.outputs["WebhookSecretsId"]),
+    }
+    assert denied == {name: DENIED for name in denied}
+
+
+def risk_flow(stack: IamStack, app_as: Callable[[str], Client], monkeypatch: pytest.MonkeyPatch,
+              user: str) -> dict[str, bool]:
+    """What the risk function's role is used for, with `user`'s keys, on a fresh payment
+    with a customer: Lambda's SQS mapping reading the queue and receiving the feed event
+    the rule delivered, the handler assessing it (consistent read, the customer's recent
+    transactions through `by-customer`, the conditional risk write), then Lambda deleting
+    the handled message."""
+    from app import assess_payment_risk
+
+    tag = uuid.uuid4().hex[:10]
+    body = stripe_event(f"evt_{tag}", "payment_intent.succeeded", 1767261700,
+                        payment_intent(f"pi_{tag}", "succeeded", customer=f"cus_{tag}", merchant=f"m_{tag}"))
+    assert post_stripe(app_as(API_HANDLER), body).status_code == 200
+    queue_url = f"{stack.endpoint_url}/{MOTO_ACCOUNT}/payment-webhooks-{STAGE}-risk-assessments"
+    feed_event = {"detail-type": "payment.succeeded", "source": "payment-webhooks", "detail": {
+        "id": f"stripe/pi_{tag}/1", "version": 1, "transaction": {"provider": "stripe", "id": f"pi_{tag}"},
+        "previous": None, "cause": {"event_id": f"evt_{tag}", "type": "payment_intent.succeeded"}}}
+    stack.client_as("admin", "sqs").send_message(QueueUrl=queue_url, MessageBody=json.dumps(feed_event))
+    sqs = stack.client_as(user, "sqs")
+    results = {"read the queue": status_of(sqs.get_queue_attributes, QueueUrl=queue_url,
+                                           AttributeNames=["QueueArn"]) == 200}
+    try:
+        messages = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=1)["Messages"]
+        results["receive the feed event"] = True
+    except Exception:  # noqa: BLE001 - a denial; the message is taken as Lambda would have, by an admin
+        messages = stack.client_as("admin", "sqs").receive_message(
+            QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=1)["Messages"]
+        results["receive the feed event"] = False
+    become(stack, monkeypatch, user)
+    event = {"Records": [lambda_record(m, f"arn:aws:sqs:{provision.DEFAULT_REGION}:{MOTO_ACCOUNT}:x") for m in messages]}
+    results["assess"] = assess_payment_risk(event, FakeLambdaContext(RISK)) == {"batchItemFailures": []}
+    stored = stack.client_as("admin", "dynamodb").get_item(
+        TableName=stack.outputs["TransactionsTableName"], Key={"pk": {"S": f"stripe#pi_{tag}"}})["Item"]
+    results["risk written"] = "risk" in stored
+    results["delete the handled message"] = all(
+        status_of(sqs.delete_message, QueueUrl=queue_url, ReceiptHandle=m["ReceiptHandle"]) == 200 for m in messages)
+    return results
+
+
+def test_the_risk_function_assesses_from_its_queue_with_only_its_policy(app_as, stack: IamStack, monkeypatch) -> None:
+    assert risk_flow(stack, app_as, monkeypatch, RISK) == {
+        "read the queue": True, "receive the feed event": True, "assess": True, "risk written": True,
+        "delete the handled message": True}
+
+
+@pytest.mark.parametrize("grant", [f"risk {g}" for g in sorted(RISK_REDUCED)], ids=sorted(RISK_REDUCED))
+def test_every_risk_grant_is_needed(app_as, stack: IamStack, monkeypatch, grant: str) -> None:
+    results = risk_flow(stack, app_as, monkeypatch, grant)
+    assert not all(results.values()), f"the risk function works without {grant}: {results}"
+
+
+def test_the_risk_function_is_denied_everything_outside_its_policy(stack: IamStack) -> None:
+    ddb, sqs = stack.client_as(RISK, "dynamodb"), stack.client_as(RISK, "sqs")
+    ours = stack.outputs["TransactionsTableName"]
+    key = {"pk": {"S": "stripe#x"}}
+    other_queue = f"{stack.endpoint_url}/{MOTO_ACCOUNT}/payment-webhooks-{OTHER_STAGE}-risk-assessments"
+    denied = {
+        "writing whole transactions": status_of(ddb.put_item, TableName=ours, Item=key),
+        "deleting a transaction": status_of(ddb.delete_item, TableName=ours, Key=key),
+        "listing by merchant": status_of(ddb.query, TableName=ours, IndexName="by-merchant",
+                                         KeyConditionExpression="merchant_id = :m",
+                                         ExpressionAttributeValues={":m": {"S": "m"}}),
+        "the events table": status_of(ddb.get_item, TableName=stack.outputs["EventsTableName"], Key=key),
+        "another stage's transactions": status_of(ddb.get_item, TableName=stack.other["TransactionsTableName"], Key=key),
+        "another stage's risk queue": status_of(sqs.receive_message, QueueUrl=other_queue),
+        "sending to its own queue": status_of(
+            sqs.send_message, QueueUrl=f"{stack.endpoint_url}/{MOTO_ACCOUNT}/payment-webhooks-{STAGE}-risk-assessments",
+            MessageBody="{}"),
+        "the stream": status_of(stack.client_as(RISK, "dynamodbstreams").describe_stream,
+                                StreamArn=stack.outputs["TransactionsStreamArn"]),
     }
     assert denied == {name: DENIED for name in denied}

@@ -2,21 +2,13 @@
 the handler, so a webhook shows in `GET /analytics/daily` within about two seconds."""
 from __future__ import annotations
 
-import json
 import sys
 import time
-import urllib.request
 
 import pytest
 
-from tests.support.local_stack import running_local_stack
+from tests.support.local_stack import request_json, running_local_stack
 from tests.support.signing import payment_intent, stripe_event, stripe_headers
-
-
-def _request(url: str, body: bytes | None = None, headers: dict[str, str] | None = None) -> dict:
-    request = urllib.request.Request(url, data=body, headers=headers or {}, method="POST" if body else "GET")
-    with urllib.request.urlopen(request, timeout=5) as response:
-        return json.loads(response.read())
 
 
 @pytest.mark.skipif(sys.platform != "linux", reason="the supervisor's process handling is tested on Linux")
@@ -27,11 +19,11 @@ def test_a_webhook_reaches_the_daily_figures_while_make_run_is_up() -> None:
         body = stripe_event("evt_live", "payment_intent.succeeded", int(time.time()),
                             payment_intent("pi_live", "succeeded", amount=4200, created=int(time.time())))
         posted = time.monotonic()
-        assert _request(f"{stack.api}/webhooks/stripe", body, stripe_headers(body))["received"] == 1
+        assert request_json(f"{stack.api}/webhooks/stripe", body, stripe_headers(body))["received"] == 1
         today = time.strftime("%Y-%m-%d", time.gmtime())
         days: list = []
         while time.monotonic() - posted < 10 and not days:
-            days = _request(f"{stack.api}/analytics/daily?from={today}&to={today}")["days"]
+            days = request_json(f"{stack.api}/analytics/daily?from={today}&to={today}")["days"]
             time.sleep(0.1)
         assert [(d["provider"], d["count"], d["gross_volume"]) for d in days] == [("stripe", 1, 4200)], stack.log()
     assert stack.runner.returncode == 0, stack.log()

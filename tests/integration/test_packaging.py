@@ -210,3 +210,15 @@ def test_the_package_carries_the_console_page(prod) -> None:
     path, _ = prod
     with zipfile.ZipFile(path.parent / "deployment.zip") as archive:
         assert "chalicelib/api/console.html" in archive.namelist()
+
+
+def test_the_risk_queue_mapping_reports_batch_item_failures_on_the_templates_own_queue(prod) -> None:
+    from deploy.stage import QUEUE_HANDLERS, QUEUE_MAPPING
+
+    _, template = prod
+    for function, queue in QUEUE_HANDLERS.items():
+        (source,) = template["Resources"][logical_id(function)]["Properties"]["Events"].values()
+        assert source["Type"] == "SQS"
+        assert source["Properties"]["Queue"] == {"Fn::Sub": f"${{{queue}.Arn}}"}
+        assert {k: source["Properties"][k] for k in QUEUE_MAPPING} == QUEUE_MAPPING
+        assert template["Resources"][queue]["Properties"]["RedrivePolicy"]["maxReceiveCount"] == 5

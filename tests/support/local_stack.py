@@ -65,3 +65,13 @@ def running_local_stack(ready_timeout: float = 60.0, wait_for_banner: bool = Tru
         runner.send_signal(signal.SIGINT)
         runner.wait(timeout=30)
         reader.join(timeout=5)
+
+
+def request_json(url: str, body: bytes | None = None, headers: dict[str, str] | None = None) -> dict:
+    """GET `url` (POST with `body`) against the running stack; the JSON it answers."""
+    import json
+    import urllib.request
+
+    request = urllib.request.Request(url, data=body, headers=headers or {}, method="POST" if body else "GET")
+    with urllib.request.urlopen(request, timeout=5) as response:
+        return json.loads(response.read())

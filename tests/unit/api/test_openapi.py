@@ -103,3 +103,24 @@ def test_the_payment_alerts_view_matches_its_documented_schema() -> None:
     assert schema_errors("/admin/alerts", "get", 200, {"items": [{"kind": "dispute"}]}) != []
     kinds = load_spec()["components"]["schemas"]["AlertList"]["properties"]["items"]["items"]["properties"]["kind"]
     assert tuple(kinds["enum"]) == ALERT_KINDS
+
+
+def test_the_risk_vocabularies_are_the_ones_the_code_uses_and_an_assessed_transaction_fits(spec) -> None:
+    from datetime import datetime, timezone
+
+    from chalicelib.api.views import transaction
+    from chalicelib.domain.risk import RiskThresholds, Rule, assess
+    from chalicelib.domain.risk_assessment import RiskLevel
+    from chalicelib.domain.transaction import MergeState, Transaction
+
+    risk = schema(spec, "Risk")
+    assert risk["properties"]["level"]["enum"] == [level.value for level in RiskLevel]
+    assert risk["properties"]["reasons"]["items"]["properties"]["rule"]["enum"] == [rule.value for rule in Rule]
+    at = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    txn = Transaction(provider="stripe", id="pi_1", status=Status.REFUNDED, amount=1_000_000, currency="USD",
+                      amount_refunded=1_000_000, created_at=at, updated_at=at, last_event_at=at,
+                      merge=MergeState(frontier="k", frontier_status=Status.REFUNDED, first_event_at=at))
+    assessed = txn.model_copy(update={"risk": assess(txn, [], RiskThresholds(), at)})
+    for view in (transaction(txn), transaction(assessed)):
+        assert schema_errors("/transactions/{provider}/{payment_id}", "get", 200, view) == []
+    assert transaction(assessed)["risk"]["level"] == "high" and transaction(txn)["risk"] is None

@@ -51,3 +51,15 @@ def test_a_dry_run_plans_the_stack_chalice_and_the_settings_chalice_cannot_make(
     assert config["stages"]["prod"]["environment_variables"]["ARCHIVE_BUCKET"] == (
         "payment-webhooks-prod-archive-111122223333")
     assert (project / ".chalice" / "deployed").is_symlink()
+
+
+def test_a_dry_run_makes_the_risk_queue_mapping_report_batch_item_failures(tmp_path: Path) -> None:
+    aws = deploying.DryRunAws("eu-west-1", "111122223333", "prod", print_line=lambda _line: None)
+    deploying.deploy("prod", deploying.DeployOptions(), aws, lambda *args: None, tmp_path)
+    listed = [kwargs for s, o, kwargs in aws.calls if o == "list_event_source_mappings"
+              and kwargs["FunctionName"] == "payment-webhooks-prod-assess_payment_risk"]
+    assert listed == [{"FunctionName": "payment-webhooks-prod-assess_payment_risk",
+                       "EventSourceArn": "arn:aws:sqs:eu-west-1:111122223333:payment-webhooks-prod-risk-assessments"}]
+    updates = [kwargs for s, o, kwargs in aws.calls if o == "update_event_source_mapping"]
+    assert {"UUID": "00000000-0000-0000-0000-000000000000",
+            "FunctionResponseTypes": ["ReportBatchItemFailures"]} in updates

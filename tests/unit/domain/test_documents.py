@@ -45,8 +45,9 @@ def test_a_transaction_document_lists_the_contract_fields_in_order_then_its_even
     assert list(document) == [
         "provider", "id", "status", "amount", "currency", "amount_refunded", "merchant_id",
         "customer_id", "payment_method", "live", "created_at", "updated_at", "last_event_at",
-        "events",
+        "risk", "events",
     ]
+    assert document["risk"] is None  # until the first assessment (docs/api.md section 8)
     assert document["status"] == "succeeded" and document["currency"] == "USD"
     assert document["events"] == [event_record_document(record) for record in txn.events]
 

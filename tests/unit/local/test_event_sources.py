@@ -83,6 +83,13 @@ def test_the_app_feeds_its_payment_alerts_handler_from_the_alerts_queue() -> Non
     assert found[0]._queue_name == "payment-webhooks-local-payment-alerts-queue"
 
 
+def test_the_app_feeds_its_risk_handler_from_the_risk_queue() -> None:
+    import app
+
+    found = [p for p in pollers(app.app, Clients(streams=None, sqs=None)) if p.function == "assess_payment_risk"]
+    assert [(type(p), p._queue_name) for p in found] == [(QueuePoller, "payment-webhooks-local-risk-assessments")]
+
+
 def test_a_message_is_delivered_as_lambda_delivers_it() -> None:
     message = {"MessageId": "m-1", "ReceiptHandle": "rh-1", "Body": '{"a": 1}', "MD5OfBody": "x",
                "Attributes": {"ApproximateReceiveCount": "1", "SentTimestamp": "1767261600000"},

@@ -17,6 +17,7 @@ from chalicelib.storage.archive.lease import ArchiveLease
 from chalicelib.storage.event_bus import ChangeFeedBus
 from chalicelib.storage.events import EventRepository
 from chalicelib.storage.ledger import PaymentLedger
+from chalicelib.storage.risk import RiskRecords
 from chalicelib.storage.secrets import SecretsRepository
 from chalicelib.storage.transactions import TransactionRepository
 from chalicelib.storage.dead_letters import DeadLetterQueues
@@ -46,6 +47,7 @@ IMPLEMENTATIONS = {
     ports.ReconciledPayments: ReconciledPayments,
     ports.EventApplier: IngestService,
     ports.ReconciliationExports: ReconciliationBucket,
+    ports.RiskRecords: RiskRecords,
 }
 INSTANCES = {  # for the ports' data attributes, which exist once a repository is built
     ArchivableTransactions: lambda: ArchivableTransactions(None, "transactions"),
