@@ -34,6 +34,7 @@ def dead_letter_queues(prefix: str) -> tuple[DeadLetterQueue, ...]:
         DeadLetterQueue("stream-failures", f"{prefix}-stream-failures", "stream"),
         DeadLetterQueue("schedule", f"{prefix}-schedule-dlq", "schedule"),
         DeadLetterQueue("payment-alerts", f"{prefix}-payment-alerts-dlq", "queue", f"{prefix}-payment-alerts-queue"),
+        DeadLetterQueue("risk-assessments", f"{prefix}-risk-assessments-dlq", "queue", f"{prefix}-risk-assessments"),
     )
 
 

@@ -122,7 +122,8 @@ def dead_letter_queue_arns(r: StageResources) -> list[str]:
     return [r.queue(logical_id) for logical_id in DEAD_LETTER_QUEUES]
 
 
-CONSUMER_QUEUES = {"PaymentAlertsDeadLetterQueue": "PaymentAlertsQueue"}
+CONSUMER_QUEUES = {"PaymentAlertsDeadLetterQueue": "PaymentAlertsQueue",
+                   "RiskAssessmentsDeadLetterQueue": "RiskAssessmentsQueue"}
 """Each SQS consumer's dead-letter queue and the queue a redrive moves its messages back to."""
 DEAD_LETTER_QUEUES = ("StreamFailuresQueue", "ScheduleDeadLetterQueue", *CONSUMER_QUEUES)
 """The template's dead-letter queues, as the app lists them (chalicelib/settings.py)."""
