@@ -216,4 +216,6 @@ def test_the_package_holds_only_the_app_chalice_s_runtime_and_the_runtime_requir
                                                                   "infra", "docs", ".chalice", ".ci"}]
     assert not [name for name in names if name.startswith("chalicelib/")
                 and (name.rsplit("/", 1)[-1].startswith("test_") or name.endswith("conftest.py"))]
-    print(f"\npackage: {len(names)} files; top level: {', '.join(sorted(top_level))}")
+    from tests.support.report import publish
+
+    publish("Lambda package contents", f"{len(names)} files; top level: {', '.join(sorted(top_level))}")

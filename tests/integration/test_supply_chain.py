@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 
+from tests.support.report import publish
 from tests.support.supply_chain import (
     REPO_ROOT, bandit, closure, index_vulnerabilities, pinned, pip_audit,
 )
@@ -22,7 +23,7 @@ IGNORED: dict[str, str] = {}
 def test_no_pinned_dependency_or_what_it_pulls_in_has_a_known_vulnerability() -> None:
     versions = closure(pinned(REPO_ROOT / "requirements-dev.txt"))
     assert closure(pinned(REPO_ROOT / "requirements.txt")).items() <= versions.items()
-    with ThreadPoolExecutor(max_workers=8) as pool:  # the index's answers, while pip-audit runs
+    with ThreadPoolExecutor(max_workers=16) as pool:  # the index's answers, while pip-audit runs
         asked = {name: pool.submit(index_vulnerabilities, name, version) for name, version in versions.items()}
         audit = pip_audit(versions, IGNORED)
         by_index = {name: asked[name].result() for name in audit.unaudited}
@@ -31,7 +32,7 @@ def test_no_pinned_dependency_or_what_it_pulls_in_has_a_known_vulnerability() ->
     assert {name: ids for name, ids in found.items() if ids} == {}
     checked = audit.audited + sum(ids is not None for ids in by_index.values())
     unchecked = sorted(f"{name}=={versions[name]}" for name, ids in by_index.items() if ids is None)
-    print(f"\nsupply chain: {len(versions)} distributions, {audit.audited} audited by pip-audit, "
+    publish("supply chain: pip-audit", f"{len(versions)} distributions, {audit.audited} audited by pip-audit, "
           f"{checked - audit.audited} by the index's project documents, {len(unchecked)} by neither: "
           f"{', '.join(unchecked)}")
     assert checked > 0, "the index answered for no package: nothing was audited"
