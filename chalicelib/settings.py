@@ -27,6 +27,9 @@ class Settings:
     transactions_stream_arn: str
     archive_bucket: str
     archive_after_days: int
+    # --- payment alerts (docs/api.md section 9) ---
+    alerts_table: str = "payment-webhooks-local-alerts"
+    payment_alerts_topic_arn: str = ""
     # X-Ray: `xray` in deployed stages (with `xray: true`); off locally, at no cost.
     tracing: bool = False
 
@@ -59,7 +62,20 @@ class Settings:
             ),
             archive_after_days=int(env.get("ARCHIVE_AFTER_DAYS", 30)),
             tracing=env.get("TRACING", "off") == "xray",
+            # --- payment alerts (docs/api.md section 9) ---
+            alerts_table=env.get("ALERTS_TABLE", f"{prefix}-alerts"),
+            # Deployed stages are told the ARN (the stack's PaymentAlertsTopicArn, set by
+            # both deploy paths); the local stage's is derived: the emulator's account.
+            payment_alerts_topic_arn=env.get(
+                "PAYMENT_ALERTS_TOPIC_ARN",
+                _local_topic_arn(env, f"{prefix}-payment-alerts") if stage == "local" else "",
+            ),
         )
+
+
+def _local_topic_arn(env: dict[str, str], name: str) -> str:
+    region = env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "us-east-1"
+    return f"arn:aws:sns:{region}:{LOCAL_ACCOUNT_ID}:{name}"
 
 
 @lru_cache(maxsize=1)

@@ -19,12 +19,14 @@ if TYPE_CHECKING:
 
     from chalicelib.observability.metrics import MetricsWriter
     from chalicelib.providers.registry import ProviderRegistry
+    from chalicelib.services.alerts import PaymentAlertService
     from chalicelib.services.analytics import AnalyticsService
     from chalicelib.services.archive.restore import ArchiveRestoreService
     from chalicelib.services.archive.run import ArchivalService
     from chalicelib.services.ingest import IngestService
     from chalicelib.services.ports import (
-        ArchivableRecords, ArchiveStore, EventReader, Ledger, SigningSecrets, TransactionReader,
+        AlertRaiser, ArchivableRecords, ArchiveStore, EventReader, Ledger, SigningSecrets,
+        TransactionReader,
     )
     from chalicelib.services.queries import QueryService
     from chalicelib.services.replay import ReplayService
@@ -191,6 +193,27 @@ def archive_restore_service() -> ArchiveRestoreService:
     from chalicelib.services.archive.restore import ArchiveRestoreService
 
     return ArchiveRestoreService(archivable(), archive_bucket())
+
+
+# --- payment alerts (docs/api.md section 9) ---
+
+@built_once
+def payment_alert_service() -> PaymentAlertService:
+    from chalicelib.services.alerts import PaymentAlertService
+    from chalicelib.storage.alert_topic import PaymentAlertsTopic
+    from chalicelib.storage.alerts import AlertsRepository
+
+    settings = get_settings()
+    return PaymentAlertService(
+        AlertsRepository(aws_client("dynamodb"), settings.alerts_table),
+        PaymentAlertsTopic(aws_client("sns"), settings.payment_alerts_topic_arn), utc_now,
+    )
+
+
+@built_once
+def alert_raiser() -> AlertRaiser:
+    """What reconciliation, dead-letter checks and the feed consumer raise alerts through."""
+    return payment_alert_service()
 
 
 def reset() -> None:

@@ -146,6 +146,8 @@ OUTPUT_ENV = {
     "WebhookSecretsId": "WEBHOOK_SECRETS_ID",
     "AnalyticsTableName": "ANALYTICS_TABLE",
     "ArchiveBucketName": "ARCHIVE_BUCKET",
+    "AlertsTableName": "ALERTS_TABLE",
+    "PaymentAlertsTopicArn": "PAYMENT_ALERTS_TOPIC_ARN",
 }
 """Stack output -> the app's environment variable: the one place that pairs them."""
 

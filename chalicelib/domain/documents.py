@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from chalicelib.domain.events import Outcome
+from chalicelib.domain.risk_assessment import RiskAssessment, RiskLevel, RiskReason
 from chalicelib.domain.timestamps import format_iso, parse_iso
 from chalicelib.domain.transaction import ArchivePointer, EventRecord, Transaction
 
@@ -52,3 +53,20 @@ def archive_pointer_document(pointer: ArchivePointer) -> dict[str, Any]:
 
 def archive_pointer_from_document(document: dict[str, Any]) -> ArchivePointer:
     return ArchivePointer(at=parse_iso(document["at"]), object=document["object"])
+
+
+def risk_document(assessment: RiskAssessment) -> dict[str, Any]:
+    """Section 8's `risk` object; the transactions item stores the same map as `risk`."""
+    return {
+        "score": assessment.score, "level": assessment.level.value,
+        "reasons": [{"rule": r.rule, "detail": r.detail} for r in assessment.reasons],
+        "assessed_at": format_iso(assessment.assessed_at),
+    }
+
+
+def risk_from_document(document: dict[str, Any]) -> RiskAssessment:
+    return RiskAssessment(
+        score=document["score"], level=RiskLevel(document["level"]),
+        reasons=tuple(RiskReason(rule=r["rule"], detail=r["detail"]) for r in document["reasons"]),
+        assessed_at=parse_iso(document["assessed_at"]),
+    )

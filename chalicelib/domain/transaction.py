@@ -24,6 +24,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from chalicelib.domain.events import CanonicalEvent, Outcome
+from chalicelib.domain.risk_assessment import RiskAssessment
 from chalicelib.domain.status import Status, refund_status
 
 FACT_FIELDS = ("amount", "currency", "merchant_id", "customer_id", "payment_method", "live")
@@ -87,7 +88,11 @@ class Transaction(BaseModel):
     refunds: dict[str, int] = {}
     merge: MergeState
     version: int = 0
+    """+1 on every write of the item (ingest, archival, a risk write that changes the level),
+    so it increases strictly from one change to the next: the optimistic lock of
+    read-merge-write and the change feed's order (docs/api.md section 7)."""
     archived: ArchivePointer | None = None
+    risk: RiskAssessment | None = None
 
     @property
     def ref(self) -> str:
@@ -169,6 +174,7 @@ def merge_event(
         ),
         version=(current.version if current is not None else 0) + 1,
         archived=current.archived if current is not None else None,
+        risk=current.risk if current is not None else None,
         **merged_fields,
     )
     return MergeResult(merged, outcome)

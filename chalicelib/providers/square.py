@@ -62,10 +62,12 @@ _DISPUTE_STATE_STATUS = {
 
 class SquareSecrets(SecretsSection):
     """The subscription's signature keys, and the notification URL exactly as registered
-    with Square (it is part of what Square signs)."""
+    with Square (it is part of what Square signs). `api_key`, an access token that may
+    search events, is used only by provider sync (docs/api.md section 10)."""
 
     signature_keys: list[str] = Field(default_factory=list)
     notification_url: str = ""
+    api_key: str = ""
 
 
 class SquareProvider(HmacProvider[SquareSecrets]):

@@ -35,9 +35,13 @@ _CLOSED_DISPUTE_STATUS = {"won": Status.SUCCEEDED, "lost": Status.DISPUTED}
 
 
 class StripeSecrets(SecretsSection):
-    """`whsec_...` endpoint secrets, used as the HMAC key as written."""
+    """`whsec_...` endpoint secrets, used as the HMAC key as written; `api_key`, a secret or
+    restricted key that may read events, is used only by provider sync (docs/api.md
+    section 10), never by the receiver. Its form is checked by the sync command, not
+    here: a mistyped sync key must not stop the document loading for every webhook."""
 
     signing_secrets: list[str] = Field(default_factory=list)
+    api_key: str = ""
 
 
 class StripeProvider(HmacProvider[StripeSecrets]):

@@ -74,13 +74,30 @@ class IngestService:
         self._trace = trace  # X-Ray subsegments `verify`, `parse`, `store` when tracing
 
     def receive(self, provider_name: str, raw_body: bytes, headers: Mapping[str, str]) -> Receipt:
-        provider = self._providers(provider_name)
-        if len(raw_body) > self._max_body_bytes:
-            raise PayloadTooLarge(f"the body is over {self._max_body_bytes} bytes")
+        provider = self._provider_within_limit(provider_name, raw_body)
         request = WebhookRequest.of(raw_body, headers)
         now = self._clock()
         with self._trace("verify", provider=provider_name):
             provider.verify(request, self._secrets.current(), now)
+        return self._ingest(provider_name, provider, request, now)
+
+    def receive_authenticated(self, provider_name: str, raw_body: bytes) -> Receipt:
+        """An event the caller fetched from the provider's own API with its API key (provider
+        sync, docs/api.md section 10): authenticated by that channel, so there is no signature
+        to check; everything else is the webhook path, so an event that did arrive as a
+        webhook is a `duplicate` and one that arrives later as a webhook is one too."""
+        provider = self._provider_within_limit(provider_name, raw_body)
+        return self._ingest(provider_name, provider, WebhookRequest.of(raw_body, {}), self._clock())
+
+    def _provider_within_limit(self, provider_name: str, raw_body: bytes) -> WebhookProvider:
+        provider = self._providers(provider_name)
+        if len(raw_body) > self._max_body_bytes:
+            raise PayloadTooLarge(f"the body is over {self._max_body_bytes} bytes")
+        return provider
+
+    def _ingest(
+        self, provider_name: str, provider: WebhookProvider, request: WebhookRequest, now: datetime,
+    ) -> Receipt:
         with self._trace("parse", provider=provider_name):
             parsed = provider.parse(request)
         for item in parsed:  # all before any is stored: one refused item refuses the request

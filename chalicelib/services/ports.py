@@ -11,12 +11,14 @@ from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:  # annotations only: a service importing its ports loads no storage module
+    from chalicelib.domain.alerts import PaymentAlert
     from chalicelib.domain.analytics import DailyFigures, DayBucket
     from chalicelib.domain.archive import Manifest
     from chalicelib.domain.status import Status
     from chalicelib.domain.transaction import ArchivePointer, EventRecord, InOrderWrite, Transaction
     from chalicelib.providers.secrets import SecretsDocument
     from chalicelib.storage.archive.archivable import Candidate, Replacement
+    from chalicelib.storage.alerts import StoredAlert
     from chalicelib.storage.archive.parts import SealedPart
     from chalicelib.storage.events import StoredEvent
     from chalicelib.storage.transactions import TransactionPage
@@ -118,3 +120,34 @@ class RunLease(Protocol):
     def acquire(self, holder: str, now: datetime, ttl: timedelta = ...) -> bool: ...
 
     def release(self, holder: str) -> None: ...
+
+
+# --- payment alerts (docs/api.md section 9) ---
+
+class AlertRaiser(Protocol):
+    """How any use case raises a payment alert (reconciliation and dead-letter checks
+    included): it is sent once per incident (`kind` + `key`)."""
+
+    def raise_alert(self, alert: PaymentAlert) -> bool:
+        """True when the alert was sent now; False when this kind and key had been
+        alerted already (nothing is sent again)."""
+
+
+class AlertLog(Protocol):
+    """The alerts table: one record per incident, `pending` until its message is sent."""
+
+    def put_pending(self, alert: PaymentAlert, message: str, attributes: dict[str, str]) -> bool:
+        """Record the incident as pending unless it is recorded: True when written now."""
+
+    def get(self, kind: str, key: str) -> StoredAlert | None: ...
+
+    def mark_sent(self, kind: str, key: str, sent_at: datetime) -> None: ...
+
+    def recent(self, limit: int) -> list[StoredAlert]:
+        """The most recently raised alerts that were sent, newest first."""
+
+
+class AlertPublisher(Protocol):
+    """The payment alerts topic."""
+
+    def publish(self, message: str, attributes: dict[str, str]) -> str: ...

@@ -11,7 +11,12 @@ merge state, so an archived record keeps it and a late refund is still added cor
 The `archivable` index (archival, contract section 4) is keyed by `archive_shard` with range
 `created_key`. Only live items carry `archive_shard`; an archived record never does, so the
 index holds exactly what a future archival run may move and an archived record is never
-read, let alone archived, again."""
+read, let alone archived, again.
+
+`version` is +1 on every write of the item; `risk` (absent until the first assessment) is
+the map `score`, `level`, `reasons` [{`rule`, `detail`}], `assessed_at`, written by the risk
+assessment with a condition on the version it assessed (docs/api.md section 8). Ingest's
+in-order update leaves `risk` alone and read-merge-write carries it over."""
 from __future__ import annotations
 
 import hashlib
@@ -19,7 +24,7 @@ from typing import Any
 
 from chalicelib.domain.documents import (
     archive_pointer_document, archive_pointer_from_document, event_record_document,
-    event_record_from_document,
+    event_record_from_document, risk_document, risk_from_document,
 )
 from chalicelib.domain.status import Status
 from chalicelib.domain.timestamps import format_iso, parse_iso, sortable
@@ -62,6 +67,7 @@ def to_item(txn: Transaction) -> dict[str, Any]:
         "events": [event_record_document(r) for r in txn.events] if txn.archived is None or txn.events else None,
         "refunds": dict(txn.refunds) or None,
         "version": txn.version,
+        "risk": risk_document(txn.risk) if txn.risk is not None else None,
         "frontier": txn.merge.frontier, "frontier_status": txn.merge.frontier_status.value,
         "frontier_refund": txn.merge.frontier_refund,
         "first_event_at": format_iso(txn.merge.first_event_at),
@@ -97,6 +103,7 @@ def from_item(item: dict[str, Any]) -> Transaction:
         ),
         version=item.get("version", 0),
         archived=archive_pointer_from_document(archived) if archived else None,
+        risk=risk_from_document(item["risk"]) if item.get("risk") else None,
     ), strict=True)
 
 

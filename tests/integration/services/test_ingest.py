@@ -124,3 +124,13 @@ def test_unreachable_storage_is_unavailable(services, monkeypatch) -> None:
     services.reset()
     with pytest.raises(StorageUnavailable):
         receive(services, lifecycle("pi_u")[0])
+
+
+def test_an_event_fetched_from_the_providers_api_takes_the_webhook_path_without_a_signature(services) -> None:
+    delivered, fetched_only = lifecycle("pi_a")[:2]
+    assert outcome(services, delivered) == "applied"
+    ingest = services.ingest_service()
+    assert ingest.receive_authenticated("stripe", delivered).events[0].outcome.value == "duplicate"
+    assert ingest.receive_authenticated("stripe", fetched_only).events[0].outcome.value == "applied"
+    assert outcome(services, fetched_only) == "duplicate"  # its webhook arriving late
+    assert len(services.transactions().get("stripe", "pi_a").events) == 2

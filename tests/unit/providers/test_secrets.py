@@ -71,3 +71,17 @@ def test_an_operators_file_naming_what_no_provider_reads_is_refused(document, na
 def test_an_operators_file_that_is_not_a_json_object_is_refused(text):
     with pytest.raises(InvalidSecretsDocument):
         validate_document(text)
+
+
+@pytest.mark.parametrize("provider", ["stripe", "square"])
+def test_a_provider_section_may_carry_the_api_key_provider_sync_reads(provider):
+    document = validate_document(json.dumps({provider: {"api_key": SECRET}}))
+    assert document.section(provider).api_key == SECRET
+    assert SECRET not in repr(document)
+    assert WebhookSecrets().section(provider).api_key == ""
+
+
+def test_an_api_key_of_the_wrong_type_is_refused_naming_the_field():
+    with pytest.raises(InvalidSecretsDocument) as caught:
+        validate_document(json.dumps({"stripe": {"api_key": [SECRET]}}))
+    assert "stripe.api_key" in str(caught.value) and SECRET not in str(caught.value)

@@ -7,6 +7,9 @@ import inspect
 import pytest
 
 from chalicelib.services import ports
+from chalicelib.services.alerts import PaymentAlertService
+from chalicelib.storage.alert_topic import PaymentAlertsTopic
+from chalicelib.storage.alerts import AlertsRepository
 from chalicelib.storage.analytics import AnalyticsRepository
 from chalicelib.storage.archive.archivable import ArchivableTransactions
 from chalicelib.storage.archive.bucket import ArchiveBucket
@@ -25,6 +28,9 @@ IMPLEMENTATIONS = {
     ports.ArchivableRecords: ArchivableTransactions,
     ports.ArchiveStore: ArchiveBucket,
     ports.RunLease: ArchiveLease,
+    ports.AlertRaiser: PaymentAlertService,
+    ports.AlertLog: AlertsRepository,
+    ports.AlertPublisher: PaymentAlertsTopic,
 }
 INSTANCES = {  # for the ports' data attributes, which exist once a repository is built
     ArchivableTransactions: lambda: ArchivableTransactions(None, "transactions"),

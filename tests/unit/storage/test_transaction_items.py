@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 from chalicelib.domain.events import CanonicalEvent, PaymentFacts, RefundFact
+from chalicelib.domain.risk_assessment import RiskAssessment, RiskLevel, RiskReason
 from chalicelib.domain.status import Status
 from chalicelib.domain.transaction import merge_event
 from chalicelib.storage.codec import from_attributes, to_attributes
@@ -32,3 +33,17 @@ def test_a_transaction_without_refunds_by_id_stores_no_refunds_attribute() -> No
     item = to_attributes(to_item(txn))
     assert "refunds" not in item
     assert from_item(from_attributes(item)).refunds == {}
+
+
+def test_a_risk_assessment_survives_the_item_and_a_later_merge() -> None:
+    txn = merge_event(None, _event("auth", 0, Status.SUCCEEDED, facts=PaymentFacts(amount=900, currency="EUR")), T0).transaction
+    risk = RiskAssessment(score=80, level=RiskLevel.HIGH, assessed_at=T0,
+                          reasons=(RiskReason(rule="amount_over_threshold", detail="900 EUR"),))
+    assessed = txn.model_copy(update={"risk": risk, "version": txn.version + 1})
+    stored = from_attributes(to_attributes(to_item(assessed)))
+    assert stored["risk"] == {"score": 80, "level": "high", "assessed_at": "2026-01-01T10:00:00Z",
+                              "reasons": [{"rule": "amount_over_threshold", "detail": "900 EUR"}]}
+    assert from_item(stored) == assessed
+    later = merge_event(from_item(stored), _event("cancel", 5, Status.CANCELED), T0).transaction
+    assert later.risk == risk and later.version == assessed.version + 1
+    assert "risk" not in to_attributes(to_item(txn))
