@@ -4,16 +4,13 @@ stage is still empty; then the genuine delivery they were made from is accepted,
 matrix cannot pass by sending garbage. `make reliability` prints the matrix."""
 from __future__ import annotations
 
-import copy
 import json
 
 import pytest
 
-from chalicelib import wiring
 from tests.support.attacks import MATRIX, attacks_for, table
-from tests.support.paypal import paypal_secrets
+from tests.support.in_process import trust_test_paypal
 from tests.support.report import publish
-from tests.support.signing import SECRETS
 
 OUTCOMES: dict[str, dict[str, str]] = {}
 
@@ -26,12 +23,7 @@ def stored_items(aws) -> dict[str, int]:
 
 @pytest.fixture
 def stage(client, aws):
-    """The stage's secrets with PayPal trusting the test authority (as test_paypal_webhooks)."""
-    document = copy.deepcopy(SECRETS)
-    document["paypal"] = paypal_secrets()
-    aws.client("secretsmanager").put_secret_value(SecretId=aws.env["WEBHOOK_SECRETS_ID"],
-                                                  SecretString=json.dumps(document))
-    wiring.reset()
+    trust_test_paypal(aws.client("secretsmanager"), aws.env["WEBHOOK_SECRETS_ID"])
     return client
 
 

@@ -39,7 +39,9 @@ def in_process_app() -> Iterator[Client]:
                 warnings.simplefilter("ignore")  # moto's notes on resources it skips
                 logging.getLogger("moto").setLevel(logging.ERROR)
                 outputs = provision.provision(None, "local", REPO_ROOT / "local" / "secrets.json")  # type: ignore[arg-type]
-            trust_test_paypal(outputs)
+            import boto3
+
+            trust_test_paypal(boto3.client("secretsmanager"), outputs["WebhookSecretsId"])
             wiring.reset()
             from app import app
 
@@ -48,13 +50,12 @@ def in_process_app() -> Iterator[Client]:
             wiring.reset()
 
 
-def trust_test_paypal(outputs: dict[str, str]) -> None:
-    import boto3
-
+def trust_test_paypal(secretsmanager: Any, secret_id: str) -> None:
+    """The stage's secrets document with PayPal trusting the test authority and its host."""
     document = copy.deepcopy(SECRETS)
     document["paypal"] = paypal_secrets()
-    boto3.client("secretsmanager").put_secret_value(SecretId=outputs["WebhookSecretsId"],
-                                                    SecretString=json.dumps(document))
+    secretsmanager.put_secret_value(SecretId=secret_id, SecretString=json.dumps(document))
+    wiring.reset()
 
 
 def assert_contract(response: Any, storage_failing: bool = False, webhook: bool = True) -> None:
