@@ -30,9 +30,11 @@ import sys
 import tempfile
 import threading
 import time
-from collections import Counter, defaultdict
+from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 REPO = Path(__file__).resolve().parents[1]
@@ -87,7 +89,7 @@ def iso(epoch: int) -> str:
 
 
 def generic_payment(n: int, rng: random.Random) -> Payment:
-    amount, at = rng.randrange(500, 50_000), BASE + n
+    amount, at = rng.randrange(500, 50_000), BASE + n % 20_000
     steps = [("succeeded", 0)]
     if rng.random() < 0.5:
         steps.append(("partially_refunded", amount // 3))
@@ -103,7 +105,7 @@ def generic_payment(n: int, rng: random.Random) -> Payment:
 
 
 def stripe_payment(n: int, rng: random.Random) -> Payment:
-    amount, at, intent = rng.randrange(500, 50_000), BASE + n, f"pi_load_{n}"
+    amount, at, intent = rng.randrange(500, 50_000), BASE + n % 20_000, f"pi_load_{n}"
     final = "succeeded" if rng.random() < 0.8 else "failed"
     steps = [("payment_intent.processing", "processing")]
     steps.append(("payment_intent.succeeded", "succeeded") if final == "succeeded"
@@ -117,7 +119,7 @@ def stripe_payment(n: int, rng: random.Random) -> Payment:
 
 
 def adyen_payment(n: int, rng: random.Random) -> Payment:
-    amount, at, psp = rng.randrange(500, 50_000), BASE + n, f"LOADA{n:011d}"
+    amount, at, psp = rng.randrange(500, 50_000), BASE + n % 20_000, f"LOADA{n:011d}"
     payment = Payment("adyen", psp, DAY, "EUR", amount, "succeeded", 0)
     items = [adyen_item(psp, "AUTHORISATION", amount, at=iso(at))]
     if rng.random() < 0.5:
@@ -156,10 +158,11 @@ def paypal_payment(n: int, rng: random.Random) -> Payment:
 MAKERS = (generic_payment, stripe_payment, adyen_payment, square_payment, paypal_payment)
 
 
-def payments(webhooks: int, rng: random.Random) -> list[Payment]:
-    """Payments round-robin across the providers until `webhooks` events exist."""
+def payments(webhooks: int, rng: random.Random, first: int = 0) -> list[Payment]:
+    """Payments round-robin across the providers until `webhooks` events exist, numbered
+    from `first` (so two runs on one stack never share a payment)."""
     made: list[Payment] = []
-    total, n = 0, 0
+    total, n = 0, first
     while total < webhooks:
         payment = MAKERS[n % len(MAKERS)](n, rng)
         made.append(payment)
@@ -203,99 +206,175 @@ class Tally:
     effects: Counter = field(default_factory=Counter)  # non-duplicate outcomes per event
     latencies: list = field(default_factory=list)
     requests: int = 0
+    errors: Counter = field(default_factory=Counter)  # provider, status, message
 
 
-def deliver(port: int, queue: list[Event], tally: Tally) -> None:
-    take = threading.Lock()
-
-    def worker() -> None:
-        own = http.client.HTTPConnection(HOST, port, timeout=60)
-        while True:
-            with take:
-                if not queue:
-                    break
-                event = queue.pop()
-            for _ in range(5):  # a provider retries a 503 (and a dropped connection)
-                started = time.perf_counter()
-                try:
-                    own.request("POST", f"/webhooks/{event.provider}", body=event.body, headers=signed(event))
-                    response = own.getresponse()
-                    body = response.read()
-                except (OSError, http.client.HTTPException):
-                    own.close()
-                    own = http.client.HTTPConnection(HOST, port, timeout=60)
-                    continue
-                elapsed = time.perf_counter() - started
-                outcomes = [e["outcome"] for e in json.loads(body).get("events", [])] if body.startswith(b"{") else []
-                with tally.lock:
-                    tally.requests += 1
-                    tally.latencies.append(elapsed)
-                    tally.statuses[response.status] += 1
-                    if 200 <= response.status < 300:
-                        tally.acknowledged.add((event.provider, event.event_id))
-                        tally.effects[(event.provider, event.event_id)] += sum(o != "duplicate" for o in outcomes)
-                if response.status != 503:
-                    break
-        own.close()
-
-    threads = [threading.Thread(target=worker) for _ in range(WORKERS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+Send = Callable[[str, str, bytes | None, dict[str, str]], tuple[int, bytes]]
 
 
-def get_json(port: int, paths: list[str]) -> dict[str, tuple[int, object]]:
-    """GET each path from WORKERS threads: path -> (status, JSON body)."""
-    answers: dict[str, tuple[int, object]] = {}
-    pending = list(paths)
-    lock = threading.Lock()
+def http_sender(port: int) -> Callable[[], Send]:
+    """A kept-alive connection per worker to the stack's API (chalice local)."""
+    def make() -> Send:
+        state = {"connection": http.client.HTTPConnection(HOST, port, timeout=60)}
+
+        def send(method: str, path: str, body: bytes | None, headers: dict[str, str]) -> tuple[int, bytes]:
+            try:
+                state["connection"].request(method, path, body=body, headers=headers)
+                response = state["connection"].getresponse()
+                return response.status, response.read()
+            except (OSError, http.client.HTTPException):
+                state["connection"].close()
+                state["connection"] = http.client.HTTPConnection(HOST, port, timeout=60)
+                return 0, b""
+        return send
+    return make
+
+
+def in_process_sender(client: Any) -> Callable[[], Send]:
+    """The same app in this process (chalice.test.Client), its boto3 clients on the stack's
+    emulator: what the API costs without the development server. One request at a time,
+    as one Lambda container serves them: the app object holds `current_request`, so
+    concurrent threads on one app would read each other's headers."""
+    container = threading.Lock()
+
+    def make() -> Send:
+        def send(method: str, path: str, body: bytes | None, headers: dict[str, str]) -> tuple[int, bytes]:
+            with container:
+                response = client.http.request(method, path, headers=headers, body=body or b"")
+            return response.status_code, response.body
+        return send
+    return make
+
+
+def parallel(items: list, work: Callable[[Send, Any], None], sender: Callable[[], Send]) -> None:
+    """`work(send, item)` for every item, from WORKERS threads."""
+    pending, lock = list(items), threading.Lock()
 
     def worker() -> None:
-        connection = http.client.HTTPConnection(HOST, port, timeout=60)
+        send = sender()
         while True:
             with lock:
                 if not pending:
-                    break
-                path = pending.pop()
-            connection.request("GET", path)
-            response = connection.getresponse()
-            body = json.loads(response.read() or b"null")
-            with lock:
-                answers[path] = (response.status, body)
-        connection.close()
+                    return
+                item = pending.pop()
+            work(send, item)
 
     threads = [threading.Thread(target=worker) for _ in range(WORKERS)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
+
+
+def deliver(sender: Callable[[], Send], queue: list[Event], tally: Tally) -> None:
+    def one(send: Send, event: Event) -> None:
+        for _ in range(5):  # a provider retries a 503 (and a dropped connection)
+            started = time.perf_counter()
+            status, body = send("POST", f"/webhooks/{event.provider}", event.body, signed(event))
+            elapsed = time.perf_counter() - started
+            if status == 0:
+                continue
+            outcomes = [e["outcome"] for e in json.loads(body).get("events", [])] if body.startswith(b"{") else []
+            with tally.lock:
+                tally.requests += 1
+                tally.latencies.append(elapsed)
+                tally.statuses[status] += 1
+                if status >= 400:
+                    tally.errors[(event.provider, status, body[:120].decode(errors="replace"))] += 1
+                if 200 <= status < 300:
+                    tally.acknowledged.add((event.provider, event.event_id))
+                    tally.effects[(event.provider, event.event_id)] += sum(o != "duplicate" for o in outcomes)
+            if status != 503:
+                return
+
+    parallel(queue, one, sender)
+
+
+def get_json(sender: Callable[[], Send], paths: list[str]) -> dict[str, tuple[int, Any]]:
+    """GET each path: path -> (status, JSON body)."""
+    answers: dict[str, tuple[int, Any]] = {}
+    lock = threading.Lock()
+
+    def one(send: Send, path: str) -> None:
+        status, body = send("GET", path, None, {})
+        with lock:
+            answers[path] = (status, json.loads(body or b"null"))
+
+    parallel(paths, one, sender)
     return answers
 
 
-def served_analytics(port: int) -> dict[tuple[str, str, str], dict]:
+def served_analytics(sender: Callable[[], Send]) -> dict[tuple[str, str, str], dict]:
     rows = {}
     for start, end in (("2020-01-01", "2020-12-31"), ("2026-01-01", "2026-12-31")):
-        (status, body), = get_json(port, [f"/analytics/daily?from={start}&to={end}"]).values()
-        for row in body["days"]:  # type: ignore[index]
+        (status, body), = get_json(sender, [f"/analytics/daily?from={start}&to={end}"]).values()
+        for row in body["days"]:
             rows[(row["date"], row["provider"], row["currency"])] = {
                 name: row[name] for name in ("count", "by_status", "gross_volume", "refunded_volume", "net_volume")}
     return rows
 
 
-def run(webhooks: int, port: int, emulator_port: int, seed: int, report) -> None:
+def verify(label: str, sender: Callable[[], Send], made: list[Payment], everything: list[Payment],
+           events: list[Event], tally: Tally, seconds: float, report: Callable[[str], None]) -> bool:
+    """Check the stack against the ground truth and print the figures; answers all good.
+    `everything`: every payment sent to the stack so far (the daily figures hold them all)."""
+    stored = get_json(sender, [f"/events/{quote(p, safe='')}/{quote(e, safe='')}" for p, e in tally.acknowledged])
+    lost = sum(status != 200 for status, _ in stored.values())
+    paths = {f"/transactions/{p.provider}/{quote(p.payment_id, safe='')}": p for p in made}
+    views = get_json(sender, list(paths))
+    wrong, doubled = [], sum(n > 1 for n in tally.effects.values())
+    for path, (status, body) in views.items():
+        truth = paths[path]
+        if status != 200:
+            wrong.append(path)
+            continue
+        ids = [e["event_id"] for e in body["events"]]
+        doubled += len(ids) - len(set(ids))
+        if (body["status"], body["amount_refunded"], body["amount"]) != (truth.status, truth.refunded, truth.amount):
+            wrong.append(path)
+    expected = truth_analytics(everything)
+    deadline, analytics = time.monotonic() + 180, {}
+    while time.monotonic() < deadline:  # the stream consumer catches up within seconds
+        analytics = served_analytics(sender)
+        if analytics == expected:
+            break
+        time.sleep(2)
+    latencies = sorted(tally.latencies)
+    report(f"[{label}] deliveries {sum(tally.statuses.values()):,} answered, statuses {dict(tally.statuses)}")
+    for (provider, status, message), n in tally.errors.most_common(5):
+        report(f"[{label}] answered {status} {n} times ({provider}): {message}")
+    report(f"[{label}] accepted (distinct events acknowledged) {len(tally.acknowledged):,} of {len(events):,}")
+    report(f"[{label}] lost (acknowledged but not stored): {lost}")
+    report(f"[{label}] doubled (an event with a second effect): {doubled}")
+    report(f"[{label}] final states equal to the ground truth: {'yes' if not wrong else 'no'} "
+           f"({len(made) - len(wrong):,}/{len(made):,})")
+    report(f"[{label}] analytics equal to the ground truth: {'yes' if analytics == expected else 'no'} "
+           f"({len(expected)} day/provider/currency rows)")
+    report(f"[{label}] latency p50 {statistics.median(latencies) * 1000:.1f} ms, "
+           f"p99 {latencies[max(int(len(latencies) * 0.99) - 1, 0)] * 1000:.1f} ms; "
+           f"{tally.requests / seconds:.1f} requests/s over {seconds:.0f} s")
+    return not lost and not doubled and not wrong and analytics == expected
+
+
+def workload(webhooks: int, seed: int, first: int) -> tuple[list[Payment], list[Event], list[Event]]:
+    """The payments, their distinct events, and the shuffled deliveries (1-3 per event)."""
     rng = random.Random(seed)
-    made = payments(webhooks, rng)
+    made = payments(webhooks, rng, first)
     events = [event for payment in made for event in payment.events]
     queue = [event for event in events for _ in range(rng.choice([1, 2, 3]))]
     rng.shuffle(queue)
-    sent_deliveries = len(queue)
+    return made, events, queue
+
+
+def run(webhooks: int, port: int, emulator_port: int, seed: int, in_process: bool,
+        report: Callable[[str], None]) -> bool:
     endpoint_url = f"http://{HOST}:{emulator_port}"
     secrets = Path(tempfile.mkstemp(suffix=".json")[1])
     secrets.write_text(json.dumps({**SECRETS, "paypal": paypal_secrets()}))
     log = Path(tempfile.gettempdir()) / f"load-benchmark-{os.getpid()}.log"
     report(f"stack output: {log}; load average at start: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     supervisor = Supervisor()
+    good = True
     try:
         with children_output_to(log):
             supervisor.start(emulator_process(emulator_port))
@@ -306,58 +385,43 @@ def run(webhooks: int, port: int, emulator_port: int, seed: int, report) -> None
             for worker in build_workers(endpoint_url, outputs):
                 supervisor.start(worker)
         pids = {child.name: child.popen.pid for child in supervisor.children if child.popen is not None}
-        cpu_before = {name: cpu_seconds(pid) for name, pid in pids.items()}
-        started = time.perf_counter()
-        tally = Tally()
-        deliver(port, queue, tally)
-        seconds = time.perf_counter() - started
-        cpu_ms = {name: (cpu_seconds(pid) - cpu_before[name]) * 1000 / max(tally.requests, 1)
-                  for name, pid in pids.items()}
-
-        stored = get_json(port, [f"/events/{quote(p, safe='')}/{quote(e, safe='')}" for p, e in tally.acknowledged])
-        lost = sum(status != 200 for status, _ in stored.values())
-        views = get_json(port, [f"/transactions/{p.provider}/{quote(p.payment_id, safe='')}" for p in made])
-        by_path = {f"/transactions/{p.provider}/{quote(p.payment_id, safe='')}": p for p in made}
-        wrong, doubled = [], sum(n > 1 for n in tally.effects.values())
-        for path, (status, body) in views.items():
-            truth = by_path[path]
-            if status != 200:
-                wrong.append(path)
-                continue
-            ids = [e["event_id"] for e in body["events"]]  # type: ignore[index]
-            doubled += len(ids) - len(set(ids))
-            if (body["status"], body["amount_refunded"], body["amount"]) != (  # type: ignore[index]
-                    truth.status, truth.refunded, truth.amount):
-                wrong.append(path)
-        expected = truth_analytics(made)
-        deadline, analytics = time.monotonic() + 180, {}
-        while time.monotonic() < deadline:  # the stream consumer catches up within seconds
-            analytics = served_analytics(port)
-            if analytics == expected:
-                break
-            time.sleep(2)
-        latencies = sorted(tally.latencies)
-        report(f"payments {len(made):,}; webhooks (distinct events) {len(events):,}; deliveries sent "
-               f"{sent_deliveries:,} (each event 1-3 times, shuffled, {WORKERS} workers); requests incl. "
-               f"503 retries {tally.requests:,}; statuses {dict(tally.statuses)}")
-        report(f"accepted (distinct events acknowledged) {len(tally.acknowledged):,} of {len(events):,}")
-        report(f"lost (acknowledged but not stored): {lost}")
-        report(f"doubled (an event with a second effect): {doubled}")
-        report(f"final states equal to the ground truth: {'yes' if not wrong else 'no'} "
-               f"({len(made) - len(wrong):,}/{len(made):,})")
-        report(f"analytics equal to the ground truth: {'yes' if analytics == expected else 'no'} "
-               f"({len(expected)} day/provider/currency rows)")
-        report("feed events per change, alerts per incident: not measured (the feed and payment alerts "
-               "are not on this branch's app yet)")
-        report(f"latency p50 {statistics.median(latencies) * 1000:.1f} ms, "
-               f"p99 {latencies[int(len(latencies) * 0.99) - 1] * 1000:.1f} ms; "
-               f"{tally.requests / seconds:.1f} requests/s over {seconds:.0f} s")
-        report("CPU ms per request: " + ", ".join(f"{name} {ms:.1f}" for name, ms in cpu_ms.items())
-               + f" -> bottleneck: {max(cpu_ms, key=cpu_ms.get)}")
+        pids["this process (in-process app)"] = os.getpid()
+        senders = [("chalice local over HTTP", http_sender(port))]
+        if in_process:
+            senders.append(("in-process app", in_process_sender(in_process_client(endpoint_url, outputs))))
+        everything: list[Payment] = []
+        for number, (label, sender) in enumerate(senders):
+            made, events, queue = workload(webhooks, seed + number, first=number * 10_000_000)
+            everything += made
+            report(f"[{label}] payments {len(made):,}; webhooks (distinct events) {len(events):,}; deliveries "
+                   f"{len(queue):,} (each event 1-3 times, shuffled, {WORKERS} workers)")
+            cpu_before = {name: cpu_seconds(pid) for name, pid in pids.items()}
+            tally, started = Tally(), time.perf_counter()
+            deliver(sender, queue, tally)
+            seconds = time.perf_counter() - started
+            cpu_ms = {name: (cpu_seconds(pid) - cpu_before[name]) * 1000 / max(tally.requests, 1)
+                      for name, pid in pids.items()}
+            good = verify(label, sender, made, everything, events, tally, seconds, report) and good
+            report(f"[{label}] CPU ms per request: " + ", ".join(f"{name} {ms:.1f}" for name, ms in cpu_ms.items()))
+        report("feed events per change, alerts per incident: not measured (the feed publisher and payment "
+               "alerts are not wired into app.py at this commit)")
         report(f"load average at end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     finally:
         supervisor.stop_all()
         secrets.unlink(missing_ok=True)
+    return good
+
+
+def in_process_client(endpoint_url: str, outputs: dict[str, str]) -> Any:
+    """chalice.test.Client over the app, with the environment `make run` gives its API."""
+    from chalice.test import Client
+
+    from local.run import app_env
+
+    os.environ.update(app_env(endpoint_url, outputs, base={}))
+    from app import app
+
+    return Client(app, stage_name="local", project_dir=str(REPO))
 
 
 def main() -> None:
@@ -366,8 +430,12 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", 8170)))
     parser.add_argument("--emulator-port", type=int, default=int(os.environ.get("EMULATOR_PORT", 4670)))
     parser.add_argument("--seed", type=int, default=17)
+    parser.add_argument("--in-process", action="store_true",
+                        help="also drive the same app in this process (chalice.test.Client) after the HTTP run")
     args = parser.parse_args()
-    run(args.webhooks, args.port, args.emulator_port, args.seed, lambda line: print(line, flush=True))
+    good = run(args.webhooks, args.port, args.emulator_port, args.seed, args.in_process,
+               lambda line: print(line, flush=True))
+    sys.exit(0 if good else 1)
 
 
 if __name__ == "__main__":

@@ -43,7 +43,7 @@ from tests.support.signing import (
 settings.register_profile("ci", max_examples=20, deadline=None,
                           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 settings.register_profile("fuzz", parent=settings.get_profile("ci"), max_examples=200)
-settings.register_profile("reliability", parent=settings.get_profile("ci"), max_examples=1500)
+settings.register_profile("reliability", parent=settings.get_profile("ci"), max_examples=2000)
 PROFILE = settings(parent=settings.get_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci")))
 
 PROVIDERS = ("stripe", "adyen", "square", "generic", "paypal")
@@ -60,7 +60,7 @@ FIXTURES = {
 
 @pytest.fixture(scope="module")
 def app_client() -> Iterator[Client]:
-    with in_process_app() as client:
+    with in_process_app("hypothesis hostile-input properties") as client:
         yield client
 
 

@@ -37,7 +37,7 @@ ANSWERS: Counter[tuple[str, int]] = Counter()
 
 @pytest.fixture(scope="module")
 def app_client() -> Iterator[Client]:
-    with in_process_app() as client:
+    with in_process_app("schemathesis") as client:
         yield client
     total = sum(ANSWERS.values())
     lines = [f"{total} requests; 5xx: {sum(n for (_, status), n in ANSWERS.items() if status >= 500)}"]

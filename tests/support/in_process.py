@@ -10,6 +10,7 @@ import io
 import json
 import logging
 import warnings
+from collections import Counter
 from collections.abc import Iterator
 from typing import Any
 
@@ -20,6 +21,7 @@ from moto import mock_aws
 from chalicelib import wiring
 from local import provision
 from tests.support.paypal import paypal_secrets
+from tests.support.report import publish
 from tests.support.signing import REPO_ROOT, SECRETS
 
 IN_PROCESS_ENV = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",  # nosec B105 # moto's
@@ -28,7 +30,9 @@ IN_PROCESS_ENV = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "test
 
 
 @contextlib.contextmanager
-def in_process_app() -> Iterator[Client]:
+def in_process_app(name: str = "") -> Iterator[Client]:
+    """The app in-process; with a `name`, how many requests it answered, by status, is
+    published when it closes (tests/support/report.py)."""
     with pytest.MonkeyPatch.context() as env:
         for name in ("AWS_ENDPOINT_URL", "AWS_PROFILE"):
             env.delenv(name, raising=False)
@@ -46,8 +50,20 @@ def in_process_app() -> Iterator[Client]:
             from app import app
 
             with Client(app, stage_name="local", project_dir=str(REPO_ROOT)) as client:
+                answered: Counter[int] = Counter()
+                send = client.http.request
+
+                def counted(*args: Any, **kwargs: Any) -> Any:
+                    response = send(*args, **kwargs)
+                    answered[response.status_code] += 1
+                    return response
+
+                env.setattr(client.http, "request", counted)
                 yield client
             wiring.reset()
+            if name:
+                publish(f"{name}: requests answered, by status", f"{sum(answered.values())} requests: "
+                        + ", ".join(f"{status}: {n}" for status, n in sorted(answered.items())))
 
 
 def trust_test_paypal(secretsmanager: Any, secret_id: str) -> None:
