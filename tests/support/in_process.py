@@ -34,10 +34,10 @@ def in_process_app(name: str = "") -> Iterator[Client]:
     """The app in-process; with a `name`, how many requests it answered, by status, is
     published when it closes (tests/support/report.py)."""
     with pytest.MonkeyPatch.context() as env:
-        for name in ("AWS_ENDPOINT_URL", "AWS_PROFILE"):
-            env.delenv(name, raising=False)
-        for name, value in IN_PROCESS_ENV.items():
-            env.setenv(name, value)
+        for variable in ("AWS_ENDPOINT_URL", "AWS_PROFILE"):
+            env.delenv(variable, raising=False)
+        for variable, value in IN_PROCESS_ENV.items():
+            env.setenv(variable, value)
         with mock_aws():
             with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
                 warnings.simplefilter("ignore")  # moto's notes on resources it skips
