@@ -77,6 +77,12 @@ fuzz: $(STAMP)
 bench: $(STAMP)
 	@set -e; for script in benchmarks/*.py; do echo "== $$script"; $(PY) $$script; done
 
+# --- provider sync (docs/api.md section 10; docs/provider-sync.md) ---
+.PHONY: sync
+sync: $(STAMP)
+	@test -n "$(PROVIDER)" -a -n "$(SINCE)" || { echo "usage: make sync PROVIDER=stripe|square SINCE=YYYY-MM-DD [STAGE=<deployed stage>]" >&2; exit 2; }
+	$(PY) -m local.sync --provider "$(PROVIDER)" --since "$(SINCE)" $(if $(STAGE),--stage "$(STAGE)")
+
 RELIABILITY_TESTS = tests/integration/test_supply_chain.py tests/integration/test_packaging.py \
 	tests/e2e/test_signature_attacks.py tests/e2e/test_hostile_input_properties.py \
 	tests/e2e/test_openapi_fuzz.py tests/e2e/test_faults.py

@@ -112,3 +112,12 @@ def update_daily_analytics(event: Any) -> dict[str, Any]:
 def archive_transactions(event: Any) -> dict[str, Any]:
     """Daily at 02:00 UTC (contract section 4); stops itself before the Lambda timeout."""
     return wiring.archival_service().run(event.context.get_remaining_time_in_millis).as_dict()
+
+
+# --- change feed (docs/api.md section 7) ---
+@app.on_dynamodb_record(stream_arn=Settings.from_environment().transactions_stream_arn,
+                        batch_size=100, starting_position="TRIM_HORIZON")
+def publish_payment_changes(event: Any) -> dict[str, Any]:
+    """Business changes of transactions published to the EventBridge bus; records the bus
+    would not take go back to Lambda. One stream consumer (chalicelib/api/stream_consumers.py)."""
+    return stream_consumers.deliver("publish_payment_changes", event.to_dict())

@@ -32,6 +32,8 @@ class Settings:
     payment_alerts_topic_arn: str = ""
     # X-Ray: `xray` in deployed stages (with `xray: true`); off locally, at no cost.
     tracing: bool = False
+    # The change feed's EventBridge bus (docs/api.md section 7): `payment-webhooks-<stage>`.
+    change_feed_bus: str = "payment-webhooks-local"
 
     @classmethod
     def from_environment(cls, env: dict[str, str] | None = None) -> "Settings":
@@ -62,6 +64,7 @@ class Settings:
             ),
             archive_after_days=int(env.get("ARCHIVE_AFTER_DAYS", 30)),
             tracing=env.get("TRACING", "off") == "xray",
+            change_feed_bus=env.get("CHANGE_FEED_BUS", prefix),
             # --- payment alerts (docs/api.md section 9) ---
             alerts_table=env.get("ALERTS_TABLE", f"{prefix}-alerts"),
             # Deployed stages are told the ARN (the stack's PaymentAlertsTopicArn, set by

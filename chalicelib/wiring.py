@@ -23,11 +23,13 @@ if TYPE_CHECKING:
     from chalicelib.services.analytics import AnalyticsService
     from chalicelib.services.archive.restore import ArchiveRestoreService
     from chalicelib.services.archive.run import ArchivalService
+    from chalicelib.services.feed import FeedPublisher
     from chalicelib.services.ingest import IngestService
     from chalicelib.services.ports import (
         AlertRaiser, ArchivableRecords, ArchiveStore, EventReader, Ledger, SigningSecrets,
         TransactionReader,
     )
+    from chalicelib.services.provider_sync import ProviderSyncService
     from chalicelib.services.queries import QueryService
     from chalicelib.services.replay import ReplayService
 
@@ -195,6 +197,14 @@ def archive_restore_service() -> ArchiveRestoreService:
     return ArchiveRestoreService(archivable(), archive_bucket())
 
 
+@built_once
+def feed_publisher() -> FeedPublisher:
+    from chalicelib.services.feed import FeedPublisher
+    from chalicelib.storage.event_bus import ChangeFeedBus
+
+    return FeedPublisher(ChangeFeedBus(aws_client("events"), get_settings().change_feed_bus))
+
+
 # --- payment alerts (docs/api.md section 9) ---
 
 @built_once
@@ -214,6 +224,15 @@ def payment_alert_service() -> PaymentAlertService:
 def alert_raiser() -> AlertRaiser:
     """What reconciliation, dead-letter checks and the feed consumer raise alerts through."""
     return payment_alert_service()
+
+
+# --- provider sync (docs/api.md section 10) ---
+
+@built_once
+def provider_sync_service() -> ProviderSyncService:
+    from chalicelib.services.provider_sync import ProviderSyncService
+
+    return ProviderSyncService(ingest_service().receive_authenticated)
 
 
 def reset() -> None:

@@ -114,6 +114,8 @@ def fake_outputs(stage: str, account: str, region: str) -> dict[str, str]:
         "StreamFailuresQueueArn": concrete(r.queue("StreamFailuresQueue")),
         "ScheduleDeadLetterQueueArn": concrete(r.queue("ScheduleDeadLetterQueue")),
         "AlertsTopicArn": concrete(r.topic("AlertsTopic")),
+        "ChangeFeedBusName": r.name("ChangeFeedBus"),
+        "ChangeFeedBusArn": concrete(r.event_bus("ChangeFeedBus")),
         "WebAclArn": f"arn:aws:wafv2:{region}:{account}:regional/webacl/{stack_name(stage)}/dry-run",
     }
 

@@ -89,11 +89,19 @@ def archive_transactions(r: StageResources) -> list[Statement]:
     ]
 
 
+def publish_payment_changes(r: StageResources) -> list[Statement]:
+    """The change feed: business changes put on its bus (reading the stream: `stream_consumer`)."""
+    return [
+        allow("ChangeFeedEvents", ["events:PutEvents"], [r.event_bus("ChangeFeedBus")]),
+    ]
+
+
 # One entry per function in `.chalice/config.json` (`stages.<stage>.lambda_functions`).
 GRANTS: dict[str, Callable[[StageResources], list[Statement]]] = {
     API_HANDLER: api_handler,
     "update_daily_analytics": update_daily_analytics,
     "archive_transactions": archive_transactions,
+    "publish_payment_changes": publish_payment_changes,
 }
 
 

@@ -21,7 +21,7 @@ API_HANDLER = "api_handler"
 # Functions by how they are invoked (a test checks these against app.py's handlers).
 # Consumers of the transactions stream (chalicelib/api/stream_consumers.py), each its own
 # function with its own mapping (STREAM_MAPPING), stream-reading grants and on-failure queue.
-STREAM_HANDLERS: tuple[str, ...] = ("update_daily_analytics",)  # @app.on_dynamodb_record
+STREAM_HANDLERS: tuple[str, ...] = ("update_daily_analytics", "publish_payment_changes")  # @app.on_dynamodb_record
 SCHEDULED_JOBS: tuple[str, ...] = ("archive_transactions",)  # @app.schedule (asynchronous invocations)
 # The stream mapping's settings Chalice cannot make (both deploy paths set them). The
 # analytics handler needs a tumbling window (only then does Lambda's event name its
@@ -47,6 +47,7 @@ _NAME_PROPERTY = {
     "AWS::SecretsManager::Secret": "Name",
     "AWS::S3::Bucket": "BucketName",
     "AWS::Logs::LogGroup": "LogGroupName",
+    "AWS::Events::EventBus": "Name",
 }
 
 
@@ -132,3 +133,6 @@ class StageResources:
         function needs neither logs:CreateLogGroup nor any other group)."""
         group = f"/aws/lambda/{lambda_name(self.stage, function)}"
         return f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:{group}:*"
+
+    def event_bus(self, logical_id: str) -> str:
+        return f"arn:aws:events:{REGION}:{ACCOUNT}:event-bus/{self.name(logical_id)}"

@@ -38,14 +38,15 @@ def invoke_archival() -> dict[str, Any]:
     return archive_transactions(event, context)
 
 
-def use_running_stack() -> None:
-    """Point this process at the emulator `make run` started, or explain what is missing."""
+def use_running_stack(tool: str = "local.archive") -> None:
+    """Point this process at the emulator `make run` started, or explain what is missing
+    (the message starts with `tool`, the command that needed it)."""
     endpoint = f"http://127.0.0.1:{os.environ.get('EMULATOR_PORT', '4566')}"
     try:
         stacks = provision.client("cloudformation", endpoint).describe_stacks(
             StackName=provision.stack_name(STAGE))["Stacks"]
     except Exception as exc:  # connection refused, or no stack
-        raise SystemExit(f"local.archive: no provisioned emulator at {endpoint} ({type(exc).__name__}); "
+        raise SystemExit(f"{tool}: no provisioned emulator at {endpoint} ({type(exc).__name__}); "
                          f"start `make run` first (or set EMULATOR_PORT)") from exc
     outputs = {o["OutputKey"]: o["OutputValue"] for o in stacks[0].get("Outputs", [])}
     os.environ.update(app_env(endpoint, outputs))

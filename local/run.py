@@ -146,6 +146,7 @@ OUTPUT_ENV = {
     "WebhookSecretsId": "WEBHOOK_SECRETS_ID",
     "AnalyticsTableName": "ANALYTICS_TABLE",
     "ArchiveBucketName": "ARCHIVE_BUCKET",
+    "ChangeFeedBusName": "CHANGE_FEED_BUS",
     "AlertsTableName": "ALERTS_TABLE",
     "PaymentAlertsTopicArn": "PAYMENT_ALERTS_TOPIC_ARN",
 }

@@ -10,7 +10,8 @@ not help, so after the mapping's retries it lands in the on-failure queue).
 
 A consumer takes one batch and answers the sequence numbers it failed on; Lambda redelivers
 from the earliest of them, so a consumer must take a redelivered change in its stride
-(analytics keeps marks; a publisher would key its messages by transaction and sequence).
+(analytics keeps marks; the feed publisher names each event by transaction and version,
+which consumers dedupe on).
 """
 from __future__ import annotations
 
@@ -60,3 +61,9 @@ def stream_response(failed: list[str], windowed: bool) -> dict[str, Any]:
 def daily_analytics(batch: StreamBatch) -> list[str]:
     """The daily figures, each change applied exactly once (services/analytics.py)."""
     return wiring.analytics_service().apply(batch)
+
+
+@consumer("publish_payment_changes")
+def payment_changes(batch: StreamBatch) -> list[str]:
+    """Business changes to the change feed's bus (services/feed.py, docs/api.md section 7)."""
+    return wiring.feed_publisher().publish(batch)

@@ -6,7 +6,7 @@ without opening boto3 code. tests/unit/services/test_ports.py checks that every 
 still offers its port's methods with the same parameters."""
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -14,6 +14,7 @@ if TYPE_CHECKING:  # annotations only: a service importing its ports loads no st
     from chalicelib.domain.alerts import PaymentAlert
     from chalicelib.domain.analytics import DailyFigures, DayBucket
     from chalicelib.domain.archive import Manifest
+    from chalicelib.domain.feed import FeedEvent
     from chalicelib.domain.status import Status
     from chalicelib.domain.transaction import ArchivePointer, EventRecord, InOrderWrite, Transaction
     from chalicelib.providers.secrets import SecretsDocument
@@ -120,6 +121,13 @@ class RunLease(Protocol):
     def acquire(self, holder: str, now: datetime, ttl: timedelta = ...) -> bool: ...
 
     def release(self, holder: str) -> None: ...
+
+
+class ChangeFeed(Protocol):
+    """The change feed's bus (docs/api.md section 7)."""
+
+    def put(self, events: Sequence[FeedEvent]) -> int:
+        """Put the events in order; how many, from the first, the bus has taken."""
 
 
 # --- payment alerts (docs/api.md section 9) ---

@@ -57,6 +57,14 @@ FAST: set[tuple[CallSite, str]] = {
 timeout (applied, answer lost); the archive's writes and every other cell run in the full
 table."""
 
+KNOWN: dict[tuple[CallSite, str], str] = {
+    (CallSite("s3", "PutObject", STORAGE + "archive/lease.py::_put"), "timeout"):
+        "the lease is written but its answer lost: the run gives up and its reruns find the lease "
+        "held until it expires, so the archive is delayed (nothing lost or doubled; docs/reliability.md)",
+}
+"""Cells that differ today, each a finding documented in docs/reliability.md: strict xfail,
+so a fix makes the cell pass and the entry must go."""
+
 FULL = os.environ.get("RELIABILITY") == "full"
 OUTCOMES: dict[tuple[CallSite, str], str] = {}
 REFERENCE: dict[str, object] = {}
@@ -104,10 +112,12 @@ def test_every_aws_call_site_the_flows_reach_is_declared_and_every_declared_one_
     assert len(snapshot["transactions"]) >= 5 and snapshot["archive"] and any(r["days"] for r in snapshot["analytics"])
 
 
-CASES = [(site, fault) for site in CALL_SITES for fault in FAULTS if FULL or (site, fault) in FAST]
+CASES = [pytest.param(site, fault, id=f"{site}-{fault}", marks=[pytest.mark.xfail(
+              reason=KNOWN[(site, fault)], strict=True)] if (site, fault) in KNOWN else [])
+         for site in CALL_SITES for fault in FAULTS if FULL or (site, fault) in FAST]
 
 
-@pytest.mark.parametrize("site, fault", CASES, ids=[f"{site}-{fault}" for site, fault in CASES])
+@pytest.mark.parametrize("site, fault", CASES)
 def test_a_fault_at_a_call_site_loses_doubles_and_misstates_nothing_after_retries(stage, aws, site, fault) -> None:
     client, fresh = stage
     expected = reference(client, aws, fresh)

@@ -43,7 +43,7 @@ from tests.support.signing import (
 settings.register_profile("ci", max_examples=20, deadline=None,
                           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 settings.register_profile("fuzz", parent=settings.get_profile("ci"), max_examples=200)
-settings.register_profile("reliability", parent=settings.get_profile("ci"), max_examples=2000)
+settings.register_profile("reliability", parent=settings.get_profile("ci"), max_examples=3500)
 PROFILE = settings(parent=settings.get_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci")))
 
 PROVIDERS = ("stripe", "adyen", "square", "generic", "paypal")

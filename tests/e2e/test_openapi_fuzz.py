@@ -29,7 +29,7 @@ from tests.support.in_process import assert_contract, in_process_app
 from tests.support.report import publish
 from tests.support.signing import REPO_ROOT
 
-EXAMPLES = {"ci": 4, "fuzz": 40, "reliability": 600}[os.environ.get("HYPOTHESIS_PROFILE", "ci")]
+EXAMPLES = {"ci": 4, "fuzz": 40, "reliability": 700}[os.environ.get("HYPOTHESIS_PROFILE", "ci")]
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 schema = schemathesis.openapi.from_path(REPO_ROOT / "openapi.yaml")
 ANSWERS: Counter[tuple[str, int]] = Counter()

@@ -53,6 +53,9 @@ ANALYTICS_REDUCED = without_each_grant(ANALYTICS_POLICY, RUNTIME_SIDS)
 ARCHIVAL = "archive_transactions"
 ARCHIVAL_POLICY = function_policy(STAGE, ARCHIVAL)
 ARCHIVAL_REDUCED = without_each_grant(ARCHIVAL_POLICY, RUNTIME_SIDS)
+FEED = "publish_payment_changes"
+FEED_POLICY = function_policy(STAGE, FEED)
+FEED_REDUCED = without_each_grant(FEED_POLICY, RUNTIME_SIDS)
 
 
 @dataclass
@@ -75,6 +78,7 @@ class IamStack:
             "ANALYTICS_TABLE": self.outputs["AnalyticsTableName"],
             "TRANSACTIONS_STREAM_ARN": self.outputs["TransactionsStreamArn"],
             "ARCHIVE_BUCKET": self.outputs["ArchiveBucketName"],
+            "CHANGE_FEED_BUS": self.outputs["ChangeFeedBusName"],
         }
 
     def client_as(self, user: str, service: str):
@@ -97,6 +101,8 @@ def stack() -> Iterator[IamStack]:
         users[ARCHIVAL] = create_user(url, f"payment-webhooks-{STAGE}-{ARCHIVAL}", ARCHIVAL_POLICY)
         reduced += [(f"analytics {label}", p) for label, p in ANALYTICS_REDUCED.items()]
         reduced += [(f"archival {label}", p) for label, p in ARCHIVAL_REDUCED.items()]
+        users[FEED] = create_user(url, f"payment-webhooks-{STAGE}-{FEED}", FEED_POLICY)
+        reduced += [(f"feed {label}", p) for label, p in FEED_REDUCED.items()]
         for number, (label, policy) in enumerate(sorted(reduced)):
             users[label] = create_user(url, f"reduced-{number}", policy)
         with iam_enforced(url):
@@ -249,32 +255,43 @@ def analytics_flow(stack: IamStack, monkeypatch: pytest.MonkeyPatch, user: str) 
     """What the analytics function's role is used for, with `user`'s keys: Lambda's
     mapping reading the stream, the handler applying the batch (twice: the second is a
     redelivery, which takes the read path), and Lambda's on-failure delivery to SQS."""
+    event = stream_event_as(stack, user)
+    if event is None:
+        return {"read the stream": False}
+    results = {"read the stream": True}
+    become(stack, monkeypatch, user)
+    from app import update_daily_analytics as handler
+    for attempt in ("apply the batch", "apply it again"):
+        response = handler(event, FakeLambdaContext())
+        results[attempt] = response == {"batchItemFailures": [], "state": {}}
+    results["deliver a failed batch"] = deliver_stream_failure_as(stack, user)
+    return results
+
+
+def stream_event_as(stack: IamStack, user: str) -> dict | None:
+    """Lambda's mapping reading the transactions stream with `user`'s keys: the event it
+    would invoke a consumer with, or None when a read is denied or finds nothing."""
     from botocore.exceptions import ClientError
 
-    credentials = stack.users[user]
     stream_arn = stack.outputs["TransactionsStreamArn"]
-    results: dict[str, bool] = {}
     try:
-        streams = credentials.client("dynamodbstreams", stack.endpoint_url)
+        streams = stack.users[user].client("dynamodbstreams", stack.endpoint_url)
         (shard,) = streams.describe_stream(StreamArn=stream_arn)["StreamDescription"]["Shards"]
         iterator = streams.get_shard_iterator(StreamArn=stream_arn, ShardId=shard["ShardId"],
                                               ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
         records = streams.get_records(ShardIterator=iterator, Limit=100)["Records"]
-        results["read the stream"] = bool(records)
     except ClientError:
-        return {"read the stream": False}
-    become(stack, monkeypatch, user)
-    from app import update_daily_analytics as handler
-    event = lambda_event(records, stream_arn, shard["ShardId"], datetime.now(timezone.utc))
-    for attempt in ("apply the batch", "apply it again"):
-        response = handler(event, FakeLambdaContext())
-        results[attempt] = response == {"batchItemFailures": [], "state": {}}
+        return None
+    return lambda_event(records, stream_arn, shard["ShardId"], datetime.now(timezone.utc)) if records else None
+
+
+def deliver_stream_failure_as(stack: IamStack, user: str) -> bool:
+    """Lambda's on-failure delivery to the stream failures queue with `user`'s keys."""
     queue = stack.client_as(user, "sqs")
     url = stack.outputs["StreamFailuresQueueArn"].split(":")[-1]
-    results["deliver a failed batch"] = status_of(
+    return status_of(
         queue.send_message, QueueUrl=f"{stack.endpoint_url}/{MOTO_ACCOUNT}/{url}",
         MessageBody=json.dumps({"requestContext": {"condition": "RetryAttemptsExhausted"}})) == 200
-    return results
 
 
 def test_the_analytics_function_reads_the_stream_and_updates_the_figures_with_only_its_policy(
@@ -398,6 +415,73 @@ def test_the_archival_job_is_denied_everything_outside_its_policy(stack: IamStac
         "writing whole transactions": status_of(ddb.put_item, TableName=stack.outputs["TransactionsTableName"],
                                                 Item={"pk": {"S": "stripe#x"}}),
         "the signing secrets": status_of(stack.client_as(ARCHIVAL, "secretsmanager").get_secret_value,
+                                         SecretId=stack.outputs["WebhookSecretsId"]),
+    }
+    assert denied == {name: DENIED for name in denied}
+
+
+# --- change feed (docs/api.md section 7) ---
+
+def post_new_payment(client: Client) -> None:
+    """A business change on the stream: a new payment, on fresh ids."""
+    tag = uuid.uuid4().hex[:10]
+    body = stripe_event(f"evt_{tag}", "payment_intent.succeeded", 1767261700, payment_intent(f"pi_{tag}", "succeeded"))
+    assert post_stripe(client, body).json_body["events"][0]["outcome"] == "applied"
+
+
+def feed_flow(stack: IamStack, monkeypatch: pytest.MonkeyPatch, user: str) -> dict[str, bool]:
+    """What the feed publisher's role is used for, with `user`'s keys: Lambda's mapping
+    reading the stream, the handler putting the batch's business changes on the bus
+    (read back through a rule to a queue), and Lambda's on-failure delivery to SQS."""
+    from tests.support.feed import receive_feed, subscribe_queue
+
+    event = stream_event_as(stack, user)
+    if event is None:
+        return {"read the stream": False}
+    results = {"read the stream": True}
+    name = f"feed-{uuid.uuid4().hex[:10]}"
+    sqs = stack.client_as("admin", "sqs")
+    url = subscribe_queue(stack.client_as("admin", "events"), sqs, stack.outputs["ChangeFeedBusName"], name)
+    become(stack, monkeypatch, user)
+    from app import publish_payment_changes as handler
+    response = handler(event, FakeLambdaContext())
+    results["publish the batch"] = response == {"batchItemFailures": [], "state": {}}
+    results["events on the bus"] = bool(receive_feed(sqs, url))
+    results["deliver a failed batch"] = deliver_stream_failure_as(stack, user)
+    return results
+
+
+def test_the_feed_publisher_reads_the_stream_and_puts_events_on_its_bus_with_only_its_policy(
+        app_as, stack: IamStack, monkeypatch: pytest.MonkeyPatch) -> None:
+    post_new_payment(app_as(API_HANDLER))
+    assert feed_flow(stack, monkeypatch, FEED) == {
+        "read the stream": True, "publish the batch": True, "events on the bus": True,
+        "deliver a failed batch": True}
+
+
+@pytest.mark.parametrize("grant", [f"feed {g}" for g in sorted(FEED_REDUCED)], ids=sorted(FEED_REDUCED))
+def test_every_feed_publisher_grant_is_needed(app_as, stack: IamStack, monkeypatch: pytest.MonkeyPatch, grant: str) -> None:
+    post_new_payment(app_as(API_HANDLER))
+    results = feed_flow(stack, monkeypatch, grant)
+    assert not all(results.values()), f"the feed publisher works without {grant}: {results}"
+
+
+def test_the_feed_publisher_is_denied_everything_outside_its_policy(stack: IamStack) -> None:
+    bus = stack.client_as(FEED, "events")
+    entry = {"Source": "payment-webhooks", "DetailType": "payment.updated", "Detail": "{}"}
+    denied = {
+        "another stage's bus": status_of(
+            bus.put_events, Entries=[{**entry, "EventBusName": stack.other["ChangeFeedBusName"]}]),
+        "the default bus": status_of(bus.put_events, Entries=[entry]),
+        "changing the bus's rules": status_of(
+            bus.put_rule, Name="x", EventBusName=stack.outputs["ChangeFeedBusName"],
+            EventPattern=json.dumps({"source": ["x"]})),
+        "reading transactions": status_of(
+            stack.client_as(FEED, "dynamodb").get_item, TableName=stack.outputs["TransactionsTableName"],
+            Key={"pk": {"S": "stripe#x"}}),
+        "another stage's stream": status_of(
+            stack.client_as(FEED, "dynamodbstreams").describe_stream, StreamArn=stack.other["TransactionsStreamArn"]),
+        "the signing secrets": status_of(stack.client_as(FEED, "secretsmanager").get_secret_value,
                                          SecretId=stack.outputs["WebhookSecretsId"]),
     }
     assert denied == {name: DENIED for name in denied}

@@ -16,6 +16,8 @@ AWS authorizes it, then runs the emulator unchanged (`python -m tests.support.ia
 - Secrets Manager: the secret's full ARN (a name is resolved; an unknown one is denied
   on its would-be ARN).
 - S3 DeleteObjects: `s3:DeleteObject` on each key, as AWS does (moto checks the bucket).
+- EventBridge PutEvents: the event bus of each entry (`EventBusName`, a name or an ARN;
+  none is the account's `default` bus).
 
 It also replaces moto's pattern matcher, which turns a policy's `*` into `.*` but leaves
 `?` and `.` as regex syntax (`secret:name-??????` crashes it): IAM globbing is `*` and
@@ -45,13 +47,18 @@ def _body(handler: Any) -> dict[str, Any]:
         return {}
 
 
+def _arn(handler: Any, service: str, kind: str, name: str) -> str:
+    """The ARN of resource `name` (already an ARN, or a name in the request's account)."""
+    if name.startswith("arn:"):
+        return name
+    return f"arn:aws:{service}:{handler.region}:{handler.current_account}:{kind}/{name}"
+
+
 def dynamodb_checks(handler: Any) -> list[Check]:
     action, body = handler._get_action(), _body(handler)
 
     def table_arn(name: str) -> str:
-        if name.startswith("arn:"):
-            return name
-        return f"arn:aws:dynamodb:{handler.region}:{handler.current_account}:table/{name}"
+        return _arn(handler, "dynamodb", "table", name)
 
     if action in ("TransactWriteItems", "TransactGetItems"):
         return [(_ITEM_ACTIONS[op], table_arn(spec["TableName"]))
@@ -99,6 +106,15 @@ def secretsmanager_checks(handler: Any) -> list[Check]:
     if secret_id.startswith("arn:"):
         return [(action, secret_id)]
     return [(action, f"arn:aws:secretsmanager:{handler.region}:{handler.current_account}:secret:{secret_id}")]
+
+
+def events_checks(handler: Any) -> list[Check]:
+    action, body = handler._get_action(), _body(handler)
+
+    if action == "PutEvents":
+        return [(action, _arn(handler, "events", "event-bus", entry.get("EventBusName") or "default"))
+                for entry in body.get("Entries", [])]
+    return [(action, "*")]
 
 
 def _authorize_each(checks: Callable[[Any], list[Check]]) -> Callable[..., None]:
@@ -155,6 +171,7 @@ def _s3_delete_keys_per_object(original: Callable[..., None]) -> Callable[..., N
 def install() -> None:
     from moto.dynamodb.responses import DynamoHandler
     from moto.dynamodbstreams.responses import DynamoDBStreamsHandler
+    from moto.events.responses import EventsHandler
     from moto.iam.access_control import IAMPolicyStatement
     from moto.s3.responses import S3Response
     from moto.secretsmanager.responses import SecretsManagerResponse
@@ -164,6 +181,7 @@ def install() -> None:
     DynamoDBStreamsHandler._authenticate_and_authorize_normal_action = _authorize_each(streams_checks)
     SNSResponse._authenticate_and_authorize_normal_action = _authorize_each(sns_checks)
     SecretsManagerResponse._authenticate_and_authorize_normal_action = _authorize_each(secretsmanager_checks)
+    EventsHandler._authenticate_and_authorize_normal_action = _authorize_each(events_checks)
     IAMPolicyStatement._check_element_matches = _check_element_matches
     S3Response._authenticate_and_authorize_s3_action = _s3_delete_keys_per_object(
         S3Response._authenticate_and_authorize_s3_action)

@@ -67,11 +67,12 @@ def test_the_pollers_call_the_functions_chalice_wraps_for_lambda() -> None:
         "first_consumer", "second_consumer", "alerts", "alerts_by_arn")]
 
 
-def test_the_app_feeds_its_analytics_handler_from_the_transactions_stream() -> None:
+def test_the_app_feeds_its_stream_consumers_from_the_transactions_stream() -> None:
     import app
 
     found = pollers(app.app, Clients(streams=None, sqs=None))
-    assert [(type(p), p.function) for p in found] == [(StreamPoller, "update_daily_analytics")]
+    streams = [p.function for p in found if isinstance(p, StreamPoller)]
+    assert streams == ["update_daily_analytics", "publish_payment_changes"]
 
 
 def test_a_message_is_delivered_as_lambda_delivers_it() -> None:

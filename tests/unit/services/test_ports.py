@@ -14,6 +14,7 @@ from chalicelib.storage.analytics import AnalyticsRepository
 from chalicelib.storage.archive.archivable import ArchivableTransactions
 from chalicelib.storage.archive.bucket import ArchiveBucket
 from chalicelib.storage.archive.lease import ArchiveLease
+from chalicelib.storage.event_bus import ChangeFeedBus
 from chalicelib.storage.events import EventRepository
 from chalicelib.storage.ledger import PaymentLedger
 from chalicelib.storage.secrets import SecretsRepository
@@ -28,6 +29,7 @@ IMPLEMENTATIONS = {
     ports.ArchivableRecords: ArchivableTransactions,
     ports.ArchiveStore: ArchiveBucket,
     ports.RunLease: ArchiveLease,
+    ports.ChangeFeed: ChangeFeedBus,
     ports.AlertRaiser: PaymentAlertService,
     ports.AlertLog: AlertsRepository,
     ports.AlertPublisher: PaymentAlertsTopic,
