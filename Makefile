@@ -11,6 +11,9 @@
 #   make lint-infra          cfn-lint the resources template only
 #   make archive             run the archival job once, now, against the running `make run` stack
 #   make restore PROVIDER=stripe DATE=YYYY-MM-DD   restore an archived partition for an audit
+#   make redrive [STAGE=dev|prod]   redrive every dead-letter queue (the running stack, or a deployed stage)
+#   make reconcile FILE=export.csv [REPORT=report.json] [STAGE=prod]   compare an export with the store
+#   make backfill FILE=export.csv [STAGE=prod]       apply what the store lacks or has differently
 # Deploy/package options: WAF=1, RATE_LIMIT=10000, BURST_LIMIT=5000, WEBHOOK_ALLOWLIST=file.json,
 # ALERT_EMAIL=ops@example.com, LOG_RETENTION_DAYS=30, AWS_REGION / AWS_PROFILE as usual.
 # The venv is (re)installed only when a requirements file changes (stamp file).
@@ -29,7 +32,7 @@ LOG_RETENTION_DAYS ?= 30
 EDGE_FLAGS = --rate-limit $(RATE_LIMIT) --burst-limit $(BURST_LIMIT) $(if $(WAF),--waf) \
 	$(if $(WEBHOOK_ALLOWLIST),--webhook-allowlist $(WEBHOOK_ALLOWLIST))
 
-.PHONY: run test lint-infra venv package deploy policies bench fuzz require-stage archive restore reliability
+.PHONY: run test lint-infra venv package deploy policies bench fuzz require-stage archive restore redrive reconcile reliability \
 
 venv: $(STAMP)
 
@@ -77,11 +80,30 @@ fuzz: $(STAMP)
 bench: $(STAMP)
 	@set -e; for script in benchmarks/*.py; do echo "== $$script"; $(PY) $$script; done
 
+redrive: $(STAMP)
+	$(PY) -m local.redrive --stage $(or $(STAGE),local)
+
 # --- provider sync (docs/api.md section 10; docs/provider-sync.md) ---
 .PHONY: sync
 sync: $(STAMP)
 	@test -n "$(PROVIDER)" -a -n "$(SINCE)" || { echo "usage: make sync PROVIDER=stripe|square SINCE=YYYY-MM-DD [STAGE=<deployed stage>]" >&2; exit 2; }
 	$(PY) -m local.sync --provider "$(PROVIDER)" --since "$(SINCE)" $(if $(STAGE),--stage "$(STAGE)")
+
+# --- operator console (docs/console.md) ---
+#   make console STAGE=dev|prod [CONSOLE_PORT=8001] [API_URL=https://...]   the console on 127.0.0.1,
+#                            its API calls signed with your AWS credentials
+.PHONY: console
+console: $(STAMP) require-stage
+	$(PY) -m local.console --stage $(STAGE) --port $(or $(CONSOLE_PORT),8001) $(if $(API_URL),--api-url $(API_URL))
+# --- reconciliation (docs/api.md section 10; docs/migration.md) ---
+require-file:
+	@if [ -z "$(FILE)" ]; then echo "usage: make $(MAKECMDGOALS) FILE=<export.csv|export.jsonl>" >&2; exit 2; fi
+
+reconcile: $(STAMP) require-file
+	$(PY) -m tools.reconcile reconcile "$(FILE)" $(if $(REPORT),--report "$(REPORT)") $(if $(STAGE),--stage $(STAGE))
+
+backfill: $(STAMP) require-file
+	$(PY) -m tools.reconcile backfill "$(FILE)" $(if $(STAGE),--stage $(STAGE))
 
 RELIABILITY_TESTS = tests/integration/test_supply_chain.py tests/integration/test_packaging.py \
 	tests/e2e/test_signature_attacks.py tests/e2e/test_hostile_input_properties.py \

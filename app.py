@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from chalice import Chalice, Cron, Response
+from chalice import Chalice, Cron, Rate, Response
 
 from chalicelib import wiring
 from chalicelib.api.auth import route_authorizer
@@ -19,6 +19,7 @@ analytics = LazyModule("chalicelib.api.analytics")
 params = LazyModule("chalicelib.api.params")
 views = LazyModule("chalicelib.api.views")
 stream_consumers = LazyModule("chalicelib.api.stream_consumers")
+reconciliations = LazyModule("chalicelib.api.reconciliations")
 
 app = Chalice(app_name="payment-webhooks")
 app.log = configure()
@@ -114,6 +115,23 @@ def archive_transactions(event: Any) -> dict[str, Any]:
     return wiring.archival_service().run(event.context.get_remaining_time_in_millis).as_dict()
 
 
+# --- payment alerts (docs/api.md section 9) ---
+alerts = LazyModule("chalicelib.api.alerts")
+
+
+@app.on_sqs_message(queue=Settings.from_environment().payment_alerts_queue, batch_size=10)
+def send_payment_alerts(event: Any) -> dict[str, Any]:
+    """Change-feed events (disputed, failed, risk flagged) to payment alerts, each incident
+    once; failed messages go back to SQS by id (chalicelib/services/alerts.py)."""
+    return alerts.send(event.to_dict())
+
+
+@route("/admin/alerts", methods=["GET"], authorizer=PROTECTED)
+def list_alerts() -> dict[str, Any]:
+    limit = params.page_limit(app.current_request.query_params)
+    return alerts.recent_view(wiring.payment_alert_service().recent(limit))
+
+
 # --- change feed (docs/api.md section 7) ---
 @app.on_dynamodb_record(stream_arn=Settings.from_environment().transactions_stream_arn,
                         batch_size=100, starting_position="TRIM_HORIZON")
@@ -121,3 +139,53 @@ def publish_payment_changes(event: Any) -> dict[str, Any]:
     """Business changes of transactions published to the EventBridge bus; records the bus
     would not take go back to Lambda. One stream consumer (chalicelib/api/stream_consumers.py)."""
     return stream_consumers.deliver("publish_payment_changes", event.to_dict())
+
+
+# --- operator console (docs/api.md section 11) ---
+console = LazyModule("chalicelib.api.console")
+
+
+@route("/console", methods=["GET"], authorizer=PROTECTED)
+def operator_console() -> Response:
+    page = console.console_page()
+    return Response(body=page.body, status_code=200, headers=page.headers)
+
+
+# --- operations (docs/api.md section 11) ---
+operations = LazyModule("chalicelib.api.operations")
+wiring.run_functions_in_process(app.handler_map)  # used on the local stage only (no Lambda)
+
+
+@route("/admin/dead-letters", methods=["GET"], authorizer=PROTECTED)
+def list_dead_letters() -> dict[str, Any]:
+    return operations.dead_letters(wiring.dead_letter_service().depths())
+
+
+@route("/admin/dead-letters/{name}/redrive", methods=["POST"], authorizer=PROTECTED)
+def redrive_dead_letters(name: str) -> dict[str, Any]:
+    return operations.redrive(wiring.dead_letter_service().redrive(params.path_id("name", name)))
+
+
+@route("/admin/replay", methods=["POST"], authorizer=PROTECTED)
+def bulk_replay() -> dict[str, Any]:
+    request = operations.bulk_replay(app.current_request.raw_body)
+    return operations.replay_report(wiring.bulk_replay_service().run(request))
+
+
+@app.schedule(Rate(5, unit=Rate.MINUTES))
+def watch_dead_letters(event: Any) -> dict[str, Any]:
+    """One `dead_letter` alert per queue incident (docs/api.md section 9)."""
+    return operations.watch_report(wiring.dead_letter_watch().check())
+# --- reconciliation (docs/api.md sections 10 and 11) ---
+
+@app.schedule(Cron(0, 3, "*", "*", "?", "*"))
+def validate_reconciliations(event: Any) -> dict[str, Any]:
+    """Daily at 03:00 UTC: every export under reconciliation/incoming/ reconciled, reported
+    and moved; stops itself before the Lambda timeout and continues on the next run."""
+    return wiring.scheduled_validation().run(event.context.get_remaining_time_in_millis).as_dict()
+
+
+@route("/admin/reconciliations", methods=["GET"], authorizer=PROTECTED)
+def list_reconciliations() -> dict[str, Any]:
+    limit = reconciliations.limit(app.current_request.query_params)
+    return reconciliations.reports_view(wiring.reconciliation_exports().latest_reports(limit))

@@ -195,6 +195,7 @@ def write_units_per_webhook(wiring, outputs: dict[str, str]) -> tuple[list[dict]
             "events_table": spent["stored"].get(events_table, 0),
             "transactions_table": spent["stored"].get(transactions_table, 0),
             "indexes": sum(v for k, v in spent["stored"].items() if "/" in k),
+            "by_provider": spent["stored"].get(f"{transactions_table}/by-provider", 0),
             **{label: sum(units.values()) for label, units in spent.items()},
         })
     return rows, bodies
@@ -353,6 +354,9 @@ def print_write_units(rows: list[dict]) -> None:
           f"floor {mean['floor']:.2f} units; stored/floor {mean['stored'] / mean['floor']:.2f} (target <= 1.2)")
     print(f"  per million webhooks: stored ${dollars['stored']:.2f}, uncompressed ${dollars['uncompressed']:.2f}, "
           f"floor ${dollars['floor']:.2f}")
+    by_provider = sum(r["by_provider"] for r in rows) / len(rows)
+    print(f"  of which the KEYS_ONLY by-provider index (reconciliation): {by_provider:.2f} units per webhook "
+          f"({by_provider / mean['stored']:.1%} of stored); without it: {mean['stored'] - by_provider:.2f}")
     print(f"  price: {PRICE_SOURCE}")
     if SKIPPED:
         print(f"  not sent: {', '.join(sorted(SKIPPED))} (signed with a certificate only the provider "

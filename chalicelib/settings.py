@@ -13,6 +13,29 @@ LOCAL_ACCOUNT_ID = "123456789012"
 
 
 @dataclass(frozen=True)
+class DeadLetterQueue:
+    """One dead-letter queue of the stage (docs/api.md section 11): its short stable `name`
+    (the API's `{name}`), the queue's name, and how its records are redriven: `stream`
+    (Lambda's on-failure records of the transactions stream's consumers), `schedule`
+    (failed asynchronous invocations of the scheduled jobs) or `queue` (messages an SQS
+    consumer gave up on, moved back to `source`, the queue it consumes)."""
+
+    name: str
+    queue: str
+    redrive: str
+    source: str | None = None
+
+
+def dead_letter_queues(prefix: str) -> tuple[DeadLetterQueue, ...]:
+    """Every dead-letter queue the stage has, one line each; the queues themselves are
+    in infra/resources.json (a test checks that the two lists agree)."""
+    return (
+        DeadLetterQueue("stream-failures", f"{prefix}-stream-failures", "stream"),
+        DeadLetterQueue("schedule", f"{prefix}-schedule-dlq", "schedule"),
+    )
+
+
+@dataclass(frozen=True)
 class Settings:
     stage: str
     events_table: str
@@ -30,10 +53,14 @@ class Settings:
     # --- payment alerts (docs/api.md section 9) ---
     alerts_table: str = "payment-webhooks-local-alerts"
     payment_alerts_topic_arn: str = ""
+    payment_alerts_queue: str = "payment-webhooks-local-payment-alerts-queue"
     # X-Ray: `xray` in deployed stages (with `xray: true`); off locally, at no cost.
     tracing: bool = False
     # The change feed's EventBridge bus (docs/api.md section 7): `payment-webhooks-<stage>`.
     change_feed_bus: str = "payment-webhooks-local"
+    dead_letters: tuple[DeadLetterQueue, ...] = ()
+    # Deployed functions are named `<function_prefix><function>` (Chalice's rule).
+    function_prefix: str = ""
 
     @classmethod
     def from_environment(cls, env: dict[str, str] | None = None) -> "Settings":
@@ -73,6 +100,10 @@ class Settings:
                 "PAYMENT_ALERTS_TOPIC_ARN",
                 _local_topic_arn(env, f"{prefix}-payment-alerts") if stage == "local" else "",
             ),
+            dead_letters=dead_letter_queues(prefix),
+            function_prefix=f"{prefix}-",
+            # A name, not a setting: the queue send_payment_alerts reads (its decorator's argument).
+            payment_alerts_queue=f"{prefix}-payment-alerts-queue",
         )
 
 

@@ -7,7 +7,7 @@ as the interfaces the services use (`services/ports.py`), not as their boto3 cla
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta, timezone
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar, cast
@@ -30,8 +30,15 @@ if TYPE_CHECKING:
         TransactionReader,
     )
     from chalicelib.services.provider_sync import ProviderSyncService
+    from chalicelib.services.ports import ReconciledPayments, ReconciliationExports
     from chalicelib.services.queries import QueryService
+    from chalicelib.services.reconcile.run import ReconciliationService
+    from chalicelib.services.reconcile.scheduled import ScheduledValidation
     from chalicelib.services.replay import ReplayService
+    from chalicelib.services.bulk_replay import BulkReplayService
+    from chalicelib.services.dead_letter_watch import DeadLetterWatch
+    from chalicelib.services.dead_letters import DeadLetterService
+    from chalicelib.services.ports import DeadLetterStore, StageFunctions
 
 Factory = TypeVar("Factory", bound=Callable[..., Any])
 
@@ -233,6 +240,35 @@ def provider_sync_service() -> ProviderSyncService:
     from chalicelib.services.provider_sync import ProviderSyncService
 
     return ProviderSyncService(ingest_service().receive_authenticated)
+# --- reconciliation (docs/api.md section 10) ---
+
+@built_once
+def reconciled_payments() -> ReconciledPayments:
+    from chalicelib.storage.reconciliation.payments import ReconciledPayments as Payments
+
+    return Payments(aws_client("dynamodb"), get_settings().transactions_table)
+
+
+@built_once
+def reconciliation_service() -> ReconciliationService:
+    from chalicelib.providers.registry import provider_names
+    from chalicelib.services.reconcile.run import ReconciliationService
+
+    return ReconciliationService(reconciled_payments(), provider_names())
+
+
+@built_once
+def reconciliation_exports() -> ReconciliationExports:
+    from chalicelib.storage.reconciliation.exports import ReconciliationBucket
+
+    return ReconciliationBucket(aws_client("s3"), get_settings().archive_bucket)
+
+
+@built_once
+def scheduled_validation() -> ScheduledValidation:
+    from chalicelib.services.reconcile.scheduled import ScheduledValidation
+
+    return ScheduledValidation(reconciliation_service(), reconciliation_exports(), alert_raiser(), clock=utc_now)
 
 
 def reset() -> None:
@@ -240,3 +276,65 @@ def reset() -> None:
     get_settings.cache_clear()
     for built in _BUILT:
         built.cache_clear()
+
+
+# --- operations (docs/api.md section 11) ---
+
+_IN_PROCESS_HANDLERS: list[Mapping[str, Any]] = [{}]
+
+
+def run_functions_in_process(handlers: Mapping[str, Any]) -> None:
+    """app.py hands over its own handlers by function name (the mapping itself, which
+    handlers registered later join): the local stage has no Lambda, so a redrive calls the
+    consumer or job where the API runs (deployed, Lambda invokes it with its own role)."""
+    _IN_PROCESS_HANDLERS[0] = handlers
+
+
+@built_once
+def stage_functions() -> StageFunctions:
+    from chalicelib.storage.functions import InProcessFunctions, LambdaFunctions
+
+    settings = get_settings()
+    if settings.stage == "local":
+        return InProcessFunctions(_IN_PROCESS_HANDLERS[0])
+    return LambdaFunctions(aws_client("lambda"), settings.function_prefix)
+
+
+@built_once
+def dead_letter_queues() -> DeadLetterStore:
+    from chalicelib.storage.dead_letters import DeadLetterQueues
+
+    return DeadLetterQueues(aws_client("sqs"))
+
+
+@built_once
+def dead_letter_service(budget_seconds: float = 20.0) -> DeadLetterService:
+    from chalicelib.services.dead_letters import DeadLetterService
+    from chalicelib.storage.stream_records import StreamRecords
+
+    settings = get_settings()
+    return DeadLetterService(
+        settings.dead_letters, dead_letter_queues(), StreamRecords(aws_client("dynamodbstreams")),
+        stage_functions(), settings.function_prefix, utc_now, budget_seconds=budget_seconds,
+    )
+
+
+@built_once
+def bulk_replay_service() -> BulkReplayService:
+    from chalicelib.services.bulk_replay import BulkReplayService
+    from chalicelib.services.cursor import CursorCodec
+    from chalicelib.storage.cursor_keys import CursorKeys
+    from chalicelib.storage.events import EventRepository
+
+    settings = get_settings()
+    keys = CursorKeys(aws_client("secretsmanager"), settings.cursor_key_secret_id,
+                      settings.secrets_cache_seconds, time.monotonic)
+    received = EventRepository(aws_client("dynamodb"), settings.events_table)
+    return BulkReplayService(providers().get, received, replay_service(), CursorCodec(keys.current))
+
+
+@built_once
+def dead_letter_watch() -> DeadLetterWatch:
+    from chalicelib.services.dead_letter_watch import DeadLetterWatch
+
+    return DeadLetterWatch(get_settings().dead_letters, dead_letter_queues(), alert_raiser(), utc_now)

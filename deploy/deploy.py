@@ -11,7 +11,7 @@ cannot configure.
    take effect; the WAF association (optional); the
    stream mapping's ReportBatchItemFailures, BisectBatchOnFunctionError,
    MaximumRetryAttempts and on-failure SQS destination; the scheduled job's dead-letter
-   queue. Idempotent: every run sets them again.
+   queue; the SQS mappings' ReportBatchItemFailures. Idempotent: every run sets them again.
 
 `--dry-run` makes no AWS call and changes nothing: it prints every call it would make
 (fabricated responses stand in for AWS's) and the chalice command line.
@@ -36,8 +36,8 @@ from deploy.package import chalice_command
 from deploy.policies import with_account
 from deploy.project import assemble
 from deploy.stage import (
-    REPO_ROOT, SCHEDULED_JOBS, STREAM_HANDLERS, STREAM_MAPPING, TEMPLATE_PATH, StageResources,
-    lambda_name, stack_name, stage_functions,
+    QUEUE_HANDLERS, QUEUE_MAPPING, REPO_ROOT, SCHEDULED_JOBS, STREAM_HANDLERS, STREAM_MAPPING,
+    TEMPLATE_PATH, StageResources, lambda_name, stack_name, stage_functions,
 )
 
 BUILD_ROOT = REPO_ROOT / "build" / "deploy"
@@ -114,6 +114,9 @@ def fake_outputs(stage: str, account: str, region: str) -> dict[str, str]:
         "StreamFailuresQueueArn": concrete(r.queue("StreamFailuresQueue")),
         "ScheduleDeadLetterQueueArn": concrete(r.queue("ScheduleDeadLetterQueue")),
         "AlertsTopicArn": concrete(r.topic("AlertsTopic")),
+        "AlertsTableName": r.name("AlertsTable"),
+        "PaymentAlertsTopicArn": concrete(r.topic("PaymentAlertsTopic")),
+        "PaymentAlertsQueueArn": concrete(r.queue("PaymentAlertsQueue")),
         "ChangeFeedBusName": r.name("ChangeFeedBus"),
         "ChangeFeedBusArn": concrete(r.event_bus("ChangeFeedBus")),
         "WebAclArn": f"arn:aws:wafv2:{region}:{account}:regional/webacl/{stack_name(stage)}/dry-run",
@@ -162,7 +165,8 @@ def deploy_stack(cfn: Any, stage: str, options: DeployOptions, poll: float = 5.0
 def chalice_environment(outputs: Mapping[str, str]) -> dict[str, str]:
     """Stage variables known only from the stack (applied when Chalice imports app.py)."""
     return {"TRANSACTIONS_STREAM_ARN": outputs["TransactionsStreamArn"],
-            "ARCHIVE_BUCKET": outputs["ArchiveBucketName"]}
+            "ARCHIVE_BUCKET": outputs["ArchiveBucketName"],
+            "PAYMENT_ALERTS_TOPIC_ARN": outputs["PaymentAlertsTopicArn"]}
 
 
 def run_chalice_deploy(project: Path, stage: str, region: str) -> None:
@@ -224,6 +228,15 @@ def configure_dead_letter(lambda_client: Any, function_name: str, outputs: Mappi
         FunctionName=function_name, DeadLetterConfig={"TargetArn": outputs["ScheduleDeadLetterQueueArn"]})
 
 
+def configure_queue_mapping(lambda_client: Any, function_name: str, queue_arn: str) -> None:
+    """Partial batch answers (`batchItemFailures`) on the SQS mapping `chalice deploy` made."""
+    mappings = lambda_client.list_event_source_mappings(
+        FunctionName=function_name, EventSourceArn=queue_arn)["EventSourceMappings"]
+    if len(mappings) != 1:
+        raise SystemExit(f"expected one queue mapping for {function_name}, found {len(mappings)}")
+    lambda_client.update_event_source_mapping(UUID=mappings[0]["UUID"], **QUEUE_MAPPING)
+
+
 def deploy(stage: str, options: DeployOptions, aws: Any,
            run_chalice: Callable[[Path, str, str], None] = run_chalice_deploy,
            build_root: Path = BUILD_ROOT) -> dict[str, str]:
@@ -244,6 +257,10 @@ def deploy(stage: str, options: DeployOptions, aws: Any,
         configure_stream_mapping(lambda_client, lambda_name(stage, function), outputs)
     for function in (f for f in SCHEDULED_JOBS if f in functions):
         configure_dead_letter(lambda_client, lambda_name(stage, function), outputs)
+    resources = StageResources.load(stage)
+    for function in (f for f in QUEUE_HANDLERS if f in functions):
+        queue_arn = with_account({"arn": resources.queue(QUEUE_HANDLERS[function])}, account, region)["arn"]
+        configure_queue_mapping(lambda_client, lambda_name(stage, function), queue_arn)
     return outputs
 
 

@@ -37,8 +37,8 @@ from deploy.edge import EdgeOptions, add_edge_arguments, edge_arguments
 from deploy.policies import for_cloudformation
 from deploy.project import assemble
 from deploy.stage import (
-    API_HANDLER, APP_NAME, REPO_ROOT, SCHEDULED_JOBS, STREAM_HANDLERS, STREAM_MAPPING, lambda_name,
-    load_chalice_config, load_template, stage_functions,
+    API_HANDLER, APP_NAME, QUEUE_HANDLERS, QUEUE_MAPPING, REPO_ROOT, SCHEDULED_JOBS, STREAM_HANDLERS,
+    STREAM_MAPPING, lambda_name, load_chalice_config, load_template, stage_functions,
 )
 
 OVERLAY_PATH = REPO_ROOT / "infra" / "package-overlay.json"
@@ -66,16 +66,31 @@ def scheduled_job_overlay(function: str) -> Template:
         "Type": "SQS", "TargetArn": {"Fn::GetAtt": ["ScheduleDeadLetterQueue", "Arn"]}}}}
 
 
+def queue_handler_overlay(function: str) -> Template:
+    """The SQS mapping's partial batch answers, which Chalice cannot express; and the queue
+    of this very template. Chalice names the queue in an `Fn::Sub`, and a merged dict keeps
+    both intrinsics if overridden by another, so the ARN is an `Fn::Sub` too: one that
+    references the queue, so CloudFormation creates the queue before the mapping."""
+    queue = QUEUE_HANDLERS[function]
+    return {"Properties": {"Events": {f"{logical_id(function)}SqsEventSource": {"Properties": {
+        "Queue": {"Fn::Sub": f"${{{queue}.Arn}}"},
+        **QUEUE_MAPPING,
+    }}}}}
+
+
 def function_overlay(function: str) -> Template:
     """Every function: `chalice deploy`'s name for it, and the names only the stack knows."""
     overlay: Template = {"Properties": {
         "FunctionName": {"Fn::Sub": lambda_name("${Stage}", function)},
-        "Environment": {"Variables": {"ARCHIVE_BUCKET": {"Ref": "ArchiveBucket"}}},
+        "Environment": {"Variables": {"ARCHIVE_BUCKET": {"Ref": "ArchiveBucket"},
+                                      "PAYMENT_ALERTS_TOPIC_ARN": {"Ref": "PaymentAlertsTopic"}}},
     }}
     if function in STREAM_HANDLERS:
         overlay = deep_merge(overlay, stream_handler_overlay(function))
     if function in SCHEDULED_JOBS:
         overlay = deep_merge(overlay, scheduled_job_overlay(function))
+    if function in QUEUE_HANDLERS:
+        overlay = deep_merge(overlay, queue_handler_overlay(function))
     return overlay
 
 

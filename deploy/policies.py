@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from deploy.stage import (
-    API_HANDLER, CHALICE_DIR, DEPLOYED_STAGES, STREAM_HANDLERS, StageResources, load_chalice_config,
+    API_HANDLER, CHALICE_DIR, DEPLOYED_STAGES, SCHEDULED_JOBS, STREAM_HANDLERS, StageResources, load_chalice_config,
     stage_functions,
 )
 
@@ -52,7 +52,8 @@ def api_handler(r: StageResources) -> list[Statement]:
         allow("SigningSecrets", ["secretsmanager:GetSecretValue"], [r.secret("WebhookSecrets")]),
         allow("CursorKey", ["secretsmanager:GetSecretValue"], [r.secret("CursorKeySecret")]),
         allow("DailyAnalyticsReads", ["dynamodb:Query"], [r.table("AnalyticsTable")]),
-    ]
+        allow("RecentPaymentAlerts", ["dynamodb:Query"], [r.index("AlertsTable", "recent")]),
+    ] + operations_api(r)
 
 
 def update_daily_analytics(r: StageResources) -> list[Statement]:
@@ -89,6 +90,29 @@ def archive_transactions(r: StageResources) -> list[Statement]:
     ]
 
 
+# --- payment alerts (docs/api.md section 9) ---
+
+def alert_raising(r: StageResources) -> list[Statement]:
+    """What raising a payment alert takes (`wiring.alert_raiser()`): the incident's record
+    (conditional put, consistent read, mark sent) and the publish. Every function that
+    raises alerts adds these to its own grants."""
+    return [
+        allow("PaymentAlertRecords", ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"],
+              [r.table("AlertsTable")]),
+        allow("PaymentAlertsTopic", ["sns:Publish"], [r.topic("PaymentAlertsTopic")]),
+    ]
+
+
+def send_payment_alerts(r: StageResources) -> list[Statement]:
+    """Feed events from the alerts queue (Lambda's mapping polls and deletes with the
+    function's role) to payment alerts."""
+    return [
+        allow("PaymentAlertsQueue", ["sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage"],
+              [r.queue("PaymentAlertsQueue")]),
+        *alert_raising(r),
+    ]
+
+
 def publish_payment_changes(r: StageResources) -> list[Statement]:
     """The change feed: business changes put on its bus (reading the stream: `stream_consumer`)."""
     return [
@@ -96,12 +120,86 @@ def publish_payment_changes(r: StageResources) -> list[Statement]:
     ]
 
 
+# --- operations (docs/api.md section 11) ---
+
+def dead_letter_queue_arns(r: StageResources) -> list[str]:
+    """Every queue of chalicelib.settings.dead_letter_queues (a test checks they agree)."""
+    return [r.queue(logical_id) for logical_id in DEAD_LETTER_QUEUES]
+
+
+DEAD_LETTER_QUEUES = ("StreamFailuresQueue", "ScheduleDeadLetterQueue")
+"""The template's dead-letter queues, as the app lists them (chalicelib/settings.py)."""
+
+
+def operations_api(r: StageResources) -> list[Statement]:
+    """The admin routes: dead-letter depths and redrive (letters read, deleted or released;
+    stream ranges re-read; the consumer or job invoked with its own role), and bulk replay
+    through the events index."""
+    return [
+        allow("DeadLetterQueues", ["sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueAttributes",
+                                   "sqs:GetQueueUrl", "sqs:ReceiveMessage"], dead_letter_queue_arns(r)),
+        allow("StreamRedrive", ["dynamodb:GetRecords", "dynamodb:GetShardIterator"], [r.stream("TransactionsTable")]),
+        allow("RedriveInvocations", ["lambda:InvokeFunction"],
+              [r.function(f) for f in (*STREAM_HANDLERS, *SCHEDULED_JOBS)]),
+        allow("ReplayIndex", ["dynamodb:Query"], [r.index("EventsTable", "by-provider-received")]),
+    ]
+
+
+def watch_dead_letters(r: StageResources) -> list[Statement]:
+    """The dead-letter watch: each queue's depth and incident tag, the alert raised once
+    (the alerts table's conditional record, the payment alerts topic), and (as the
+    function's dead-letter queue) failed invocations."""
+    return [
+        allow("DeadLetterDepths", ["sqs:GetQueueAttributes", "sqs:GetQueueUrl", "sqs:ListQueueTags",
+                                   "sqs:TagQueue", "sqs:UntagQueue"], dead_letter_queue_arns(r)),
+        allow("AlertRecords", ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"], [r.table("AlertsTable")]),
+        allow("PaymentAlerts", ["sns:Publish"], [r.topic("PaymentAlertsTopic")]),
+        allow("DeadLetters", ["sqs:SendMessage"], [r.queue("ScheduleDeadLetterQueue")]),
+    ]
+
+
+# --- reconciliation (docs/api.md sections 10 and 11) ---
+
+def reconciliation_reports(r: StageResources) -> list[Statement]:
+    """`GET /admin/reconciliations` (the API function): listing the reports and reading
+    their metadata. ListBucket has no prefix form without a Condition, so it is the bucket."""
+    return [
+        allow("ReconciliationReportListing", ["s3:ListBucket"], [r.bucket("ArchiveBucket")]),
+        allow("ReconciliationReports", ["s3:GetObject"], [r.objects("ArchiveBucket", "reconciliation/reports/*")]),
+    ]
+
+
+def validate_reconciliations(r: StageResources) -> list[Statement]:
+    """The nightly validation: summaries by key and keys by provider and day from the
+    transactions table, exports read and moved under `reconciliation/`, reports written
+    (and read back by a rerun), and (as the function's dead-letter queue) failed runs."""
+    return [
+        allow("ReconciledTransactions", ["dynamodb:BatchGetItem"], [r.table("TransactionsTable")]),
+        allow("ProviderIndex", ["dynamodb:Query"], [r.index("TransactionsTable", "by-provider")]),
+        allow("ExportListing", ["s3:ListBucket"], [r.bucket("ArchiveBucket")]),
+        allow("IncomingExports", ["s3:DeleteObject", "s3:GetObject"],
+              [r.objects("ArchiveBucket", "reconciliation/incoming/*")]),
+        allow("Reports", ["s3:GetObject", "s3:PutObject"], [r.objects("ArchiveBucket", "reconciliation/reports/*")]),
+        allow("DoneExports", ["s3:PutObject"], [r.objects("ArchiveBucket", "reconciliation/processed/*"),
+                                                r.objects("ArchiveBucket", "reconciliation/rejected/*")]),
+        allow("DeadLetters", ["sqs:SendMessage"], [r.queue("ScheduleDeadLetterQueue")]),
+        # raising `reconciliation_mismatch` through wiring.alert_raiser(): the incident's
+        # record (conditional put, consistent read, mark sent), then the publish
+        allow("PaymentAlertRecords", ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"],
+              [r.table("AlertsTable")]),
+        allow("PaymentAlertsTopic", ["sns:Publish"], [r.topic("PaymentAlertsTopic")]),
+    ]
+
+
 # One entry per function in `.chalice/config.json` (`stages.<stage>.lambda_functions`).
 GRANTS: dict[str, Callable[[StageResources], list[Statement]]] = {
-    API_HANDLER: api_handler,
+    API_HANDLER: lambda r: api_handler(r) + reconciliation_reports(r),
     "update_daily_analytics": update_daily_analytics,
     "archive_transactions": archive_transactions,
+    "send_payment_alerts": send_payment_alerts,
     "publish_payment_changes": publish_payment_changes,
+    "watch_dead_letters": watch_dead_letters,
+    "validate_reconciliations": validate_reconciliations,
 }
 
 

@@ -22,7 +22,7 @@ API_HANDLER = "api_handler"
 # Consumers of the transactions stream (chalicelib/api/stream_consumers.py), each its own
 # function with its own mapping (STREAM_MAPPING), stream-reading grants and on-failure queue.
 STREAM_HANDLERS: tuple[str, ...] = ("update_daily_analytics", "publish_payment_changes")  # @app.on_dynamodb_record
-SCHEDULED_JOBS: tuple[str, ...] = ("archive_transactions",)  # @app.schedule (asynchronous invocations)
+SCHEDULED_JOBS: tuple[str, ...] = ("archive_transactions", "watch_dead_letters", "validate_reconciliations")  # @app.schedule (asynchronous invocations)
 # The stream mapping's settings Chalice cannot make (both deploy paths set them). The
 # analytics handler needs a tumbling window (only then does Lambda's event name its
 # shard) and one invocation per shard at a time (its exactly-once marks).
@@ -34,6 +34,11 @@ STREAM_MAPPING = {
     "ParallelizationFactor": 1,
     "TumblingWindowInSeconds": 900,
 }
+# Consumers of an SQS queue (@app.on_sqs_message), each with its queue's logical id in
+# infra/resources.json: both deploy paths make the mapping report batch item failures
+# (QUEUE_MAPPING), which Chalice cannot set, and give the function its queue's grants.
+QUEUE_HANDLERS: dict[str, str] = {"send_payment_alerts": "PaymentAlertsQueue"}
+QUEUE_MAPPING = {"FunctionResponseTypes": ["ReportBatchItemFailures"]}
 DEPLOYED_STAGES = ("dev", "prod")
 
 # CloudFormation pseudo parameters, kept as-is in checked-in policy files and filled in
@@ -127,6 +132,10 @@ class StageResources:
     def objects(self, logical_id: str, key_pattern: str) -> str:
         """Objects of the bucket under a key or key pattern (`transactions/*`)."""
         return f"{self.bucket(logical_id)}/{key_pattern}"
+
+    def function(self, function: str) -> str:
+        """One of the stage's Lambda functions (unqualified: `$LATEST` and any version)."""
+        return f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{lambda_name(self.stage, function)}"
 
     def function_log_streams(self, function: str) -> str:
         """Log streams of the function's log group (created by the template, so the

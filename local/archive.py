@@ -27,15 +27,20 @@ LAMBDA_TIMEOUT_MS = 900_000  # the deployed function's timeout (.chalice/config.
 
 def invoke_archival() -> dict[str, Any]:
     """The scheduled handler, called like Lambda calls it (the environment must be set)."""
-    from chalice.local import LambdaContext
+    return invoke_scheduled("archive_transactions")
 
-    from app import archive_transactions
+
+def invoke_scheduled(function: str) -> dict[str, Any]:
+    """A scheduled handler of app.py (`archive_transactions`, `validate_reconciliations`)
+    called like Lambda calls it, with the deployed 15-minute timeout."""
+    import app
+    from chalice.local import LambdaContext
 
     event = {"version": "0", "id": "local", "detail-type": "Scheduled Event",
              "source": "aws.events", "account": "123456789012",
              "time": "", "region": provision.DEFAULT_REGION, "resources": [], "detail": {}}
-    context = LambdaContext("archive_transactions", memory_size=1024, max_runtime_ms=LAMBDA_TIMEOUT_MS)
-    return archive_transactions(event, context)
+    context = LambdaContext(function, memory_size=1024, max_runtime_ms=LAMBDA_TIMEOUT_MS)
+    return getattr(app, function)(event, context)
 
 
 def use_running_stack(tool: str = "local.archive") -> None:

@@ -18,10 +18,12 @@ Run by `make run` (local/run.py): `python -m local.event_sources`, configured li
 """
 from __future__ import annotations
 
+import json
 import signal
 import sys
 import threading
 from collections.abc import Callable
+from datetime import datetime, timezone
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
@@ -50,6 +52,28 @@ class Clients:
     sqs: Any
 
 
+def on_failure_destination(sqs: Any, function: str, stream_arn: str) -> Callable[[str, str], None]:
+    """What the deployed stream mapping does with a record it gave up on: Lambda's
+    on-failure record for it, sent to the stage's stream-failures queue, naming the
+    function as its ARN (the dead-letter redrive routes by it, docs/api.md section 11)."""
+    from chalicelib.domain.dead_letters import StreamFailure, stream_failure_record
+    from chalicelib.domain.timestamps import format_iso
+    from chalicelib.settings import get_settings
+
+    settings = get_settings()
+    (queue,) = [q.queue for q in settings.dead_letters if q.redrive == "stream"]
+    region, account = stream_arn.split(":")[3:5]
+    function_arn = f"arn:aws:lambda:{region}:{account}:function:{settings.function_prefix}{function}"
+
+    def send(shard_id: str, sequence_number: str) -> None:
+        failure = StreamFailure(function, stream_arn, shard_id, sequence_number, sequence_number)
+        record = stream_failure_record(failure, function_arn, 1, "RetryAttemptsExhausted",
+                                       format_iso(datetime.now(timezone.utc)))
+        url = sqs.get_queue_url(QueueName=queue)["QueueUrl"]
+        sqs.send_message(QueueUrl=url, MessageBody=json.dumps(record))
+    return send
+
+
 def pollers(
     app: Any, clients: Clients,
     checkpoints: Callable[[str, str], Checkpoints] = lambda function, stream_arn: MemoryCheckpoints(),
@@ -67,7 +91,8 @@ def pollers(
                 raise ValueError(f"{source.name}: no stream ARN (is its environment variable set?)")
             found.append(StreamPoller(
                 clients.streams, source.stream_arn, handler, checkpoints(source.name, source.stream_arn),
-                function=source.name, batch_size=source.batch_size, report=report))
+                function=source.name, batch_size=source.batch_size, report=report,
+                on_failure=on_failure_destination(clients.sqs, source.name, source.stream_arn)))
         elif isinstance(source, SQSEventConfig):
             queue = source.queue or str(source.queue_arn).rsplit(":", 1)[1]
             found.append(QueuePoller(clients.sqs, queue, handler, function=source.name,

@@ -10,7 +10,9 @@ deployed mapping tells the handler its shard.
 
 Like Lambda it keeps a checkpoint per shard (the last sequence number handled), retries from
 the earliest record the handler reports in `batchItemFailures`, and gives up on a record
-after `max_attempts` (a deployed stage sends it to the on-failure destination). Every batch
+after `max_attempts`, handing it to `on_failure` (local/event_sources.py sends Lambda's
+on-failure record for it to the stream-failures queue, as the deployed mapping does, having
+bisected the batch down to that record). Every batch
 reads through a fresh `AFTER_SEQUENCE_NUMBER` iterator from the checkpoint: the checkpoint,
 not an iterator chain, is what survives a restarted poller, and unpatched moto replaces a
 shard object after a cancelled transaction, which blinds an old chain.
@@ -19,20 +21,18 @@ handler's `starting_position`): the emulator's streams start empty with each `ma
 """
 from __future__ import annotations
 
-import base64
 import json
 import os
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Protocol
 
+from chalicelib.storage.stream_records import WINDOW_SECONDS, lambda_event, lambda_record  # noqa: F401
 from local.invocation import (
     FakeLambdaContext, Handler, Report, failed_identifiers, redelivery_delay, report_to_stderr,
 )
-
-WINDOW_SECONDS = 900
 
 
 class Checkpoints(Protocol):
@@ -76,34 +76,6 @@ class FileCheckpoints:
         partial.replace(self._path)
 
 
-def lambda_record(record: Mapping[str, Any], stream_arn: str) -> dict[str, Any]:
-    """A GetRecords record as Lambda delivers it."""
-    stream = dict(record["dynamodb"])
-    created = stream.get("ApproximateCreationDateTime")
-    if isinstance(created, datetime):
-        stream["ApproximateCreationDateTime"] = int(created.timestamp())
-    for image in ("Keys", "NewImage", "OldImage"):
-        if image in stream:
-            stream[image] = _json_safe(stream[image])
-    return {
-        "eventID": record["eventID"], "eventName": record["eventName"],
-        "eventVersion": record.get("eventVersion", "1.1"),
-        "eventSource": record.get("eventSource", "aws:dynamodb"),
-        "awsRegion": stream_arn.split(":")[3], "dynamodb": stream, "eventSourceARN": stream_arn,
-    }
-
-
-def lambda_event(records: list[Mapping[str, Any]], stream_arn: str, shard_id: str, now: datetime) -> dict[str, Any]:
-    """The event of a mapping with a tumbling window: Lambda's only event that names the shard."""
-    start = int(now.timestamp()) // WINDOW_SECONDS * WINDOW_SECONDS
-    return {
-        "Records": [lambda_record(r, stream_arn) for r in records],
-        "window": {"start": _iso(start), "end": _iso(start + WINDOW_SECONDS)},
-        "state": {}, "shardId": shard_id, "eventSourceARN": stream_arn,
-        "isFinalInvokeForWindow": False, "isWindowTerminatedEarly": False,
-    }
-
-
 class StreamPoller:
     """Feeds one stream to one handler (`function`, the name it is reported under)."""
 
@@ -111,6 +83,7 @@ class StreamPoller:
         self, streams: Any, stream_arn: str, handler: Handler, checkpoints: Checkpoints,
         function: str = "stream-consumer", batch_size: int = 100, max_attempts: int = 5,
         report: Report = report_to_stderr, clock: Callable[[], float] = time.monotonic,
+        on_failure: Callable[[str, str], None] | None = None,
     ) -> None:
         self.function = function
         self._streams = streams
@@ -121,6 +94,7 @@ class StreamPoller:
         self._max_attempts = max_attempts
         self._report = report
         self._clock = clock
+        self._on_failure = on_failure
         self._attempts: dict[tuple[str, str], int] = {}
         self._resume_at: dict[str, float] = {}
 
@@ -186,22 +160,9 @@ class StreamPoller:
             self._resume_at[shard_id] = self._clock() + redelivery_delay(attempts)
             return 0
         del self._attempts[key]
+        if self._on_failure is not None:  # before the checkpoint moves: nothing is lost
+            self._on_failure(shard_id, sequence_number)
         self._report(f"{self.function}: record {sequence_number} of {shard_id} failed {attempts} times; "
-                     "skipped (a deployed stage sends it to the on-failure destination)")
+                     + ("sent to the on-failure destination" if self._on_failure else "skipped"))
         self._checkpoints.set(shard_id, sequence_number)
         return 1
-
-
-def _json_safe(value: Any) -> Any:
-    """boto3 decodes binary attribute values to bytes; Lambda's JSON carries base64 text."""
-    if isinstance(value, (bytes, bytearray)):
-        return base64.b64encode(bytes(value)).decode("ascii")
-    if isinstance(value, Mapping):
-        return {k: _json_safe(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_json_safe(v) for v in value]
-    return value
-
-
-def _iso(epoch: int) -> str:
-    return datetime.fromtimestamp(epoch, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")

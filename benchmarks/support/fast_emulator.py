@@ -1,9 +1,10 @@
-"""Benchmark-only launcher: local/emulator.py with moto's Query responses encoded directly.
+"""Benchmark-only launcher: local/emulator.py with moto's Query and BatchGetItem responses
+encoded directly.
 
 moto 5.2.5 encodes DynamoDB responses with a generic serializer that costs ~9 ms per item
-of a Query page; a Query result is already wire JSON, so it is dumped as is. This changes
-only how moto serialises the JSON of a Query response, not what it answers. Everything
-else is the project's emulator (`local.emulator.main`), unchanged.
+of a Query page (or of a BatchGetItem answer); those results are already wire JSON, so they
+are dumped as is. This changes only how moto serialises the JSON of those responses, not
+what it answers. Everything else is the project's emulator (`local.emulator.main`), unchanged.
 
     python -m benchmarks.support.fast_emulator --host 127.0.0.1 --port 0
 """
@@ -13,13 +14,19 @@ import json
 from typing import Any
 
 
+_DIRECT = ("Query", "BatchGetItem")
+
+
+_DIRECT = ("Query", "BatchGetItem")
+
+
 def fast_query_responses() -> None:
     from moto.dynamodb.responses import DynamoHandler
 
     generic = DynamoHandler.serialized
 
     def serialized(self: Any, action_result: Any) -> Any:
-        if isinstance(action_result.result, dict) and self._get_action() == "Query":
+        if isinstance(action_result.result, dict) and self._get_action() in _DIRECT:
             return 200, {"Content-Type": "application/x-amz-json-1.0", **self.response_headers}, \
                 json.dumps(action_result.result)
         return generic(self, action_result)

@@ -13,7 +13,8 @@ and a write whose condition fails still costs the units of its item. A global se
 index (GSI.html, "Provisioned throughput considerations") costs a standard write of the
 index entry whenever the write puts an item into it, changes a projected attribute of an
 item in it, or takes an item out of it; changing an index key costs two (delete, put).
-Every index here projects ALL, so an entry is the whole item. The transaction docs say the
+An index projecting ALL holds the whole item; a KEYS_ONLY index only the table's and its own
+key attributes, so a write that changes no key of an item in it costs it nothing. The transaction docs say the
 change reaches indexes after the transaction commits, so index writes are counted as
 standard writes, not transactional ones.
 """
@@ -73,6 +74,13 @@ def units(size: int, per_kb: int) -> int:
 class Index:
     name: str
     keys: tuple[str, ...]
+    projected: tuple[str, ...] | None = None
+    """The attributes an entry holds (KEYS_ONLY: table and index keys); None for ALL."""
+
+    def entry(self, image: dict[str, Any] | None) -> dict[str, Any] | None:
+        if image is None or self.projected is None:
+            return image
+        return {name: image[name] for name in self.projected if name in image}
 
 
 @dataclass
@@ -91,11 +99,12 @@ class Write:
 
     def index_units(self, index: Index) -> int:
         old, new = (_entry(image, index) for image in (self.before, self.after))
-        if old is None and new is None or self.before == self.after:
+        before, after = index.entry(self.before), index.entry(self.after)
+        if old is None and new is None or before == after:
             return 0
         if old is None or new is None or old == new:
-            return units(item_size(self.after if new is not None else self.before), 1)
-        return units(item_size(self.before), 1) + units(item_size(self.after), 1)
+            return units(item_size(after if new is not None else before), 1)
+        return units(item_size(before), 1) + units(item_size(after), 1)
 
 
 def _entry(image: dict[str, Any] | None, index: Index) -> tuple | None:
@@ -115,11 +124,18 @@ def table_indexes(template: Path, outputs: dict[str, str]) -> dict[str, list[Ind
     for output, declared in resources["Outputs"].items():
         ref = declared["Value"].get("Ref") if isinstance(declared["Value"], dict) else None
         if ref in tables and output in outputs:
-            named[outputs[output]] = [
-                Index(gsi["IndexName"], tuple(k["AttributeName"] for k in gsi["KeySchema"]))
-                for gsi in tables[ref].get("GlobalSecondaryIndexes", [])
-            ]
+            table_keys = tuple(k["AttributeName"] for k in tables[ref]["KeySchema"])
+            named[outputs[output]] = [_index(gsi, table_keys) for gsi in tables[ref].get("GlobalSecondaryIndexes", [])]
     return named
+
+
+def _index(gsi: dict[str, Any], table_keys: tuple[str, ...]) -> Index:
+    keys = tuple(k["AttributeName"] for k in gsi["KeySchema"])
+    projection = gsi["Projection"]
+    if projection["ProjectionType"] == "ALL":
+        return Index(gsi["IndexName"], keys)
+    extra = tuple(projection.get("NonKeyAttributes", ())) if projection["ProjectionType"] == "INCLUDE" else ()
+    return Index(gsi["IndexName"], keys, tuple(dict.fromkeys(table_keys + keys + extra)))
 
 
 @dataclass

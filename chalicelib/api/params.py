@@ -90,3 +90,12 @@ def _moment(name: str, raw: str | None, day_edge: time) -> datetime | None:
         return parse_iso(raw)
     except (ValueError, InvalidTimestamp):
         raise InvalidRequest(f"{name}: must be YYYY-MM-DD or an ISO-8601 timestamp with a UTC offset") from None
+
+
+def page_limit(params: Mapping[str, str] | None, allowed: frozenset[str] = frozenset({"limit"})) -> int:
+    """`limit` (1..200, default 50) of a listing that takes nothing else but `allowed`."""
+    params = dict(params or {})
+    unknown = sorted(set(params) - allowed)
+    if unknown:
+        raise InvalidRequest(f"{unknown[0]}: unknown parameter")
+    return _limit(params.get("limit"))

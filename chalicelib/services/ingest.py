@@ -106,6 +106,15 @@ class IngestService:
             events = [self._store(item, now, provider.dedupe_forever) for item in parsed]
         return Receipt(provider_name, events, provider.acknowledgement)
 
+    def apply(self, parsed: ParsedEvent, dedupe_forever: bool = False) -> EventReceipt:
+        """An event that did not arrive as a webhook (a backfill from another system of
+        record), stored and merged exactly as a delivered one is: the signature step is the
+        only one skipped, because there is no request to verify. `dedupe_forever` records
+        its id permanently, as for providers whose deliveries never expire."""
+        now = self._clock()
+        _refuse_future(parsed, now)
+        return self._store(parsed, now, dedupe_forever)
+
     def _store(self, parsed: ParsedEvent, received_at: datetime, dedupe_forever: bool) -> EventReceipt:
         event = parsed.event
         receipt = lambda outcome: EventReceipt(event.event_id, event.transaction_ref, outcome)  # noqa: E731

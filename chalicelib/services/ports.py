@@ -15,13 +15,19 @@ if TYPE_CHECKING:  # annotations only: a service importing its ports loads no st
     from chalicelib.domain.analytics import DailyFigures, DayBucket
     from chalicelib.domain.archive import Manifest
     from chalicelib.domain.feed import FeedEvent
+    from chalicelib.domain.events import ParsedEvent
+    from chalicelib.domain.reconciliation import StoredPayment
     from chalicelib.domain.status import Status
     from chalicelib.domain.transaction import ArchivePointer, EventRecord, InOrderWrite, Transaction
     from chalicelib.providers.secrets import SecretsDocument
+    from chalicelib.services.ingest import EventReceipt
     from chalicelib.storage.archive.archivable import Candidate, Replacement
     from chalicelib.storage.alerts import StoredAlert
     from chalicelib.storage.archive.parts import SealedPart
+    from chalicelib.storage.dead_letters import Letter
+    from chalicelib.storage.events import ReceivedPage, StoredEvent
     from chalicelib.storage.events import StoredEvent
+    from chalicelib.storage.reconciliation.exports import ExportObject, ReportSummary
     from chalicelib.storage.transactions import TransactionPage
 
 
@@ -159,3 +165,82 @@ class AlertPublisher(Protocol):
     """The payment alerts topic."""
 
     def publish(self, message: str, attributes: dict[str, str]) -> str: ...
+
+
+# --- operations (docs/api.md section 11) ---
+
+class DeadLetterStore(Protocol):
+    """The dead-letter queues (storage/dead_letters.py), by queue name."""
+
+    def depth(self, queue: str) -> int: ...
+
+    def receive(self, queue: str, hold_seconds: int, limit: int = ...) -> list[Letter]: ...
+
+    def delete(self, queue: str, letter: Letter) -> None: ...
+
+    def release(self, queue: str, letter: Letter) -> None: ...
+
+    def send(self, queue: str, letter: Letter) -> None: ...
+
+    def incident(self, queue: str) -> str | None: ...
+
+    def open_incident(self, queue: str, opened_at: str) -> None: ...
+
+    def close_incident(self, queue: str) -> None: ...
+
+
+class StreamRecordReader(Protocol):
+    def read_range(self, stream_arn: str, shard_id: str, first: str, last: str,
+                   max_reads: int = ...) -> list[dict[str, Any]]:
+        """`RecordsTrimmed` when the stream no longer holds them."""
+
+
+class StageFunctions(Protocol):
+    """The stage's own functions (storage/functions.py): `FunctionFailed` when one fails."""
+
+    def invoke(self, function: str, event: dict[str, Any]) -> Any: ...
+
+    def start(self, function: str, event: dict[str, Any]) -> None: ...
+
+
+class ReceivedEvents(Protocol):
+    """The events table's index by provider and received time (storage/events.py)."""
+
+    def received_between(
+        self, provider: str, start: datetime, end: datetime, after: dict[str, Any] | None, limit: int,
+    ) -> ReceivedPage: ...
+# --- reconciliation (docs/api.md section 10) ---
+
+class ReconciledPayments(Protocol):
+    """The transactions table as reconciliation reads it (storage/reconciliation/payments.py)."""
+
+    requests: int
+
+    def summaries(self, keys: list[tuple[str, str]]) -> dict[tuple[str, str], StoredPayment]:
+        """At most 100 distinct (provider, id) keys; absent keys are absent from the answer."""
+
+    def created_on(self, provider: str, day: date) -> Iterator[str]:
+        """Ids of the provider's transactions (live or archived) created on `day`."""
+
+
+class EventApplier(Protocol):
+    """The ingest service's merge path for an event that did not arrive as a webhook."""
+
+    def apply(self, parsed: ParsedEvent, dedupe_forever: bool = False) -> EventReceipt: ...
+
+
+class ReconciliationExports(Protocol):
+    """The archive bucket's `reconciliation/` prefix (storage/reconciliation/exports.py)."""
+
+    def incoming(self) -> Iterator[ExportObject]: ...
+
+    def lines(self, export: ExportObject) -> Iterator[bytes]: ...
+
+    def report(self, name: str) -> ReportSummary | None: ...
+
+    def put_report(self, name: str, export: ExportObject, report: dict[str, Any], counts: dict[str, int],
+                   at: datetime) -> ReportSummary: ...
+
+    def move(self, export: ExportObject, to: str) -> None: ...
+
+    def latest_reports(self, limit: int) -> list[ReportSummary]: ...

@@ -75,6 +75,22 @@ def seen_item(provider: str, event_id: str) -> dict[str, Any]:
 SEEN_PREFIX = "seen#"
 
 
+RECEIVED_INDEX = "by-provider-received"
+"""Keys only (`pk`, `provider`, `received_at`): bulk replay (docs/api.md section 11) reads
+each event again by its key, and an entry this small costs one write unit whatever the
+body. The partition key is the provider, so one provider's index writes share a partition
+(about 1,000 writes a second); beyond that the key would need a shard suffix."""
+
+
+@dataclass(frozen=True)
+class ReceivedPage:
+    """Event ids in received order, each with its index key (where a later page may start
+    after it), and where the next page starts (None after the last)."""
+
+    events: list[tuple[str, dict[str, Any]]]
+    last_key: dict[str, Any] | None
+
+
 class EventRepository:
     def __init__(self, client: Any, table_name: str) -> None:
         self._client = client
@@ -91,3 +107,26 @@ class EventRepository:
                 Key=to_attributes({"pk": event_pk(provider, event_id)}),
             )
         return stored_event(response["Item"]) if "Item" in response else None
+
+
+    def received_between(self, provider: str, start: datetime, end: datetime,
+                         after: dict[str, Any] | None, limit: int) -> ReceivedPage:
+        """Event ids of `provider` received from `start` to `end` inclusive, oldest first.
+        `received_at` is written without trailing zero microseconds, so its string order can
+        differ from time order within one second: the query takes a second either side and
+        the exact range is applied to the parsed times here."""
+        request: dict[str, Any] = {
+            "TableName": self._table, "IndexName": RECEIVED_INDEX, "Limit": limit,
+            "KeyConditionExpression": "provider = :p AND received_at BETWEEN :s AND :e",
+            "ExpressionAttributeValues": to_attributes({
+                ":p": provider, ":s": format_iso(start - timedelta(seconds=1)),
+                ":e": format_iso(end + timedelta(seconds=1))}),
+        }
+        if after:
+            request["ExclusiveStartKey"] = after
+        with storage_errors():
+            response = self._client.query(**request)
+        prefix = event_pk(provider, "")
+        events = [(from_attributes(item)["pk"].removeprefix(prefix), item) for item in response.get("Items", [])
+                  if start <= parse_iso(from_attributes(item)["received_at"]) <= end]
+        return ReceivedPage(events, response.get("LastEvaluatedKey"))

@@ -26,7 +26,7 @@ from chalice.local import LambdaContext
 from chalice.test import Client
 
 from chalicelib import wiring
-from deploy.stage import API_HANDLER
+from deploy.stage import API_HANDLER, SCHEDULED_JOBS, STREAM_HANDLERS, lambda_name
 from local import provision
 from local.invocation import FakeLambdaContext
 from local.stream_poller import lambda_event
@@ -53,9 +53,15 @@ ANALYTICS_REDUCED = without_each_grant(ANALYTICS_POLICY, RUNTIME_SIDS)
 ARCHIVAL = "archive_transactions"
 ARCHIVAL_POLICY = function_policy(STAGE, ARCHIVAL)
 ARCHIVAL_REDUCED = without_each_grant(ARCHIVAL_POLICY, RUNTIME_SIDS)
+ALERTS = "send_payment_alerts"
+ALERTS_POLICY = function_policy(STAGE, ALERTS)
+ALERTS_REDUCED = without_each_grant(ALERTS_POLICY, RUNTIME_SIDS)
 FEED = "publish_payment_changes"
 FEED_POLICY = function_policy(STAGE, FEED)
 FEED_REDUCED = without_each_grant(FEED_POLICY, RUNTIME_SIDS)
+RECONCILE = "validate_reconciliations"
+RECONCILE_POLICY = function_policy(STAGE, RECONCILE)
+RECONCILE_REDUCED = without_each_grant(RECONCILE_POLICY, RUNTIME_SIDS)
 
 
 @dataclass
@@ -78,7 +84,11 @@ class IamStack:
             "ANALYTICS_TABLE": self.outputs["AnalyticsTableName"],
             "TRANSACTIONS_STREAM_ARN": self.outputs["TransactionsStreamArn"],
             "ARCHIVE_BUCKET": self.outputs["ArchiveBucketName"],
+            "ALERTS_TABLE": self.outputs["AlertsTableName"],
+            "PAYMENT_ALERTS_TOPIC_ARN": self.outputs["PaymentAlertsTopicArn"],
             "CHANGE_FEED_BUS": self.outputs["ChangeFeedBusName"],
+            "ALERTS_TABLE": self.outputs["AlertsTableName"],
+            "PAYMENT_ALERTS_TOPIC_ARN": self.outputs["PaymentAlertsTopicArn"],
         }
 
     def client_as(self, user: str, service: str):
@@ -94,6 +104,11 @@ def stack() -> Iterator[IamStack]:
         other = provision.provision(url, OTHER_STAGE)
         other_bucket = "payment-webhooks-somebody-elses-bucket"
         provision.client("s3", url).create_bucket(Bucket=other_bucket)
+        deploy_functions_without_code(url)
+        provision.client("s3", url).put_object(  # one report for GET /admin/reconciliations to list
+            Bucket=outputs["ArchiveBucketName"], Key="reconciliation/reports/2026-01-01-legacy.csv.json", Body=b"{}",
+            Metadata={"at": "2026-01-02T03:00:00Z", "checked": "1", "matched": "1", "missing": "0",
+                      "mismatched": "0", "extra": "0", "export-etag": "0"})
         users = {"admin": create_user(url, "admin", ADMIN_POLICY),
                  API_HANDLER: create_user(url, f"payment-webhooks-{STAGE}-{API_HANDLER}", API_POLICY)}
         users[ANALYTICS] = create_user(url, f"payment-webhooks-{STAGE}-{ANALYTICS}", ANALYTICS_POLICY)
@@ -101,8 +116,12 @@ def stack() -> Iterator[IamStack]:
         users[ARCHIVAL] = create_user(url, f"payment-webhooks-{STAGE}-{ARCHIVAL}", ARCHIVAL_POLICY)
         reduced += [(f"analytics {label}", p) for label, p in ANALYTICS_REDUCED.items()]
         reduced += [(f"archival {label}", p) for label, p in ARCHIVAL_REDUCED.items()]
+        users[ALERTS] = create_user(url, f"payment-webhooks-{STAGE}-{ALERTS}", ALERTS_POLICY)
+        reduced += [(f"alerts {label}", p) for label, p in ALERTS_REDUCED.items()]
         users[FEED] = create_user(url, f"payment-webhooks-{STAGE}-{FEED}", FEED_POLICY)
         reduced += [(f"feed {label}", p) for label, p in FEED_REDUCED.items()]
+        users[RECONCILE] = create_user(url, f"payment-webhooks-{STAGE}-{RECONCILE}", RECONCILE_POLICY)
+        reduced += [(f"reconcile {label}", p) for label, p in RECONCILE_REDUCED.items()]
         for number, (label, policy) in enumerate(sorted(reduced)):
             users[label] = create_user(url, f"reduced-{number}", policy)
         with iam_enforced(url):
@@ -169,12 +188,85 @@ def api_flow(client: Client) -> dict[str, tuple[int, str | None]]:
         "get event": lambda: client.http.get(f"/events/stripe/evt_{tag}_old"),
         "replay": lambda: client.http.post(f"/events/stripe/evt_{tag}_old/replay"),
         "daily analytics": lambda: client.http.get("/analytics/daily?from=2026-01-01&to=2026-01-31"),
+        "reconciliation reports": lambda: client.http.get("/admin/reconciliations?limit=50"),
+        "recent alerts": lambda: client.http.get("/admin/alerts?limit=5"),
     }
     results = {}
     for name, step in steps.items():
         response = step()
         results[name] = (response.status_code, outcome(response))
     return results
+
+
+def deploy_functions_without_code(url: str) -> None:
+    """The prod functions a redrive invokes, in the emulator's Lambda without Docker (an
+    invocation answers its own event: a consumer that failed nothing, a job that ran)."""
+    import io
+    import urllib.request
+    import zipfile
+
+    request = urllib.request.Request(f"{url}/moto-api/config", method="POST",
+                                     data=json.dumps({"lambda": {"use_docker": False}}).encode())
+    urllib.request.urlopen(request, timeout=10).close()
+    role = provision.client("iam", url).create_role(
+        RoleName="redrive-targets", AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": []}))
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as zipped:
+        zipped.writestr("app.py", "def handler(event, context):\n    return event\n")
+    for function in (*STREAM_HANDLERS, *SCHEDULED_JOBS):
+        provision.client("lambda", url).create_function(
+            FunctionName=lambda_name(STAGE, function), Runtime="python3.11", Role=role["Role"]["Arn"],
+            Handler="app.handler", Code={"ZipFile": archive.getvalue()})
+
+
+def operations_flow(stack: IamStack, client: Client) -> dict[str, tuple[int, str | None]]:
+    """The admin routes' storage paths (docs/api.md section 11): the dead-letter depths; a
+    redrive of Lambda's on-failure record for the latest stream record (re-read, handed
+    to the consumer through Lambda) beside a letter it cannot read (released, stays); a
+    redrive of each job's failed invocation (invoked again) beside one naming no job; a
+    bulk replay (the index)."""
+    from chalicelib.domain.dead_letters import StreamFailure, stream_failure_record
+
+    admin_sqs = stack.client_as("admin", "sqs")
+    queue_url = lambda logical: f"{stack.endpoint_url}/{MOTO_ACCOUNT}/{stack.outputs[logical].split(':')[-1]}"  # noqa: E731
+    streams = stack.client_as("admin", "dynamodbstreams")
+    stream_arn = stack.outputs["TransactionsStreamArn"]
+    (shard,) = streams.describe_stream(StreamArn=stream_arn)["StreamDescription"]["Shards"]
+    iterator = streams.get_shard_iterator(StreamArn=stream_arn, ShardId=shard["ShardId"],
+                                          ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+    last = streams.get_records(ShardIterator=iterator, Limit=1000)["Records"][-1]["dynamodb"]["SequenceNumber"]
+    for function in STREAM_HANDLERS:
+        failure = StreamFailure(function, stream_arn, shard["ShardId"], last, last)
+        arn = f"arn:aws:lambda:{provision.DEFAULT_REGION}:{MOTO_ACCOUNT}:function:{lambda_name(STAGE, function)}"
+        admin_sqs.send_message(QueueUrl=queue_url("StreamFailuresQueueArn"), MessageBody=json.dumps(
+            stream_failure_record(failure, arn, 1, "RetryAttemptsExhausted", "2026-01-01T10:00:00Z")))
+    admin_sqs.send_message(QueueUrl=queue_url("StreamFailuresQueueArn"), MessageBody="not a record")
+    for job in SCHEDULED_JOBS:
+        rule = f"arn:aws:events:{provision.DEFAULT_REGION}:{MOTO_ACCOUNT}:rule/{lambda_name(STAGE, job)}-event"
+        admin_sqs.send_message(QueueUrl=queue_url("ScheduleDeadLetterQueueArn"), MessageBody=json.dumps(
+            {"detail-type": "Scheduled Event", "source": "aws.events", "resources": [rule], "detail": {}}))
+    admin_sqs.send_message(QueueUrl=queue_url("ScheduleDeadLetterQueueArn"), MessageBody="{}")  # names no job
+
+    def redrive(name: str) -> tuple[int, str | None]:
+        response = client.http.post(f"/admin/dead-letters/{name}/redrive")
+        if response.status_code != 200:
+            return response.status_code, None
+        report = response.json_body
+        return 200, " and ".join(k for k in ("redriven", "failed") if report[k]) or "nothing"
+
+    def bulk_replay() -> tuple[int, str | None]:
+        now = datetime.now(timezone.utc)
+        response = client.http.post("/admin/replay", headers={"Content-Type": "application/json"}, body=json.dumps({
+            "provider": "stripe", "from": f"{now:%Y-%m-%d}T00:00:00Z", "to": f"{now:%Y-%m-%dT%H:%M:%S}Z",
+            "dry_run": False}).encode())
+        return response.status_code, "matched" if (response.json_body or {}).get("matched") else None
+
+    return {
+        "list dead letters": (client.http.get("/admin/dead-letters").status_code, None),
+        "redrive stream failures": redrive("stream-failures"),
+        "redrive failed jobs": redrive("schedule"),
+        "bulk replay": bulk_replay(),
+    }
 
 
 def first_cursor(client: Client, tag: str) -> str:
@@ -184,22 +276,30 @@ def first_cursor(client: Client, tag: str) -> str:
     return (page.json_body or {}).get("next_cursor") or "unreadable"
 
 
-def test_the_api_function_ingests_queries_and_replays_with_only_its_policy(app_as) -> None:
-    results = api_flow(app_as(API_HANDLER))
+def test_the_api_function_ingests_queries_and_replays_with_only_its_policy(app_as, stack: IamStack) -> None:
+    client = app_as(API_HANDLER)
+    results = api_flow(client)
+    assert operations_flow(stack, client) == {
+        "list dead letters": (200, None), "redrive stream failures": (200, "redriven and failed"),
+        "redrive failed jobs": (200, "redriven and failed"), "bulk replay": (200, "matched"),
+    }
     assert results == {
         "in-order webhook": (200, "applied"), "redelivery": (200, "duplicate"),
         "out-of-order webhook": (200, "stale"), "non-payment webhook": (200, "ignored"),
         "get transaction": (200, "applied"), "list by customer": (200, None), "list by merchant": (200, None),
         "next page (signed cursor)": (200, None),
         "get event": (200, "stale"), "replay": (200, "stale"), "daily analytics": (200, None),
+        "reconciliation reports": (200, None),
+        "recent alerts": (200, None),
     }
 
 
 @pytest.mark.parametrize("grant", [f"api {g}" for g in sorted(API_REDUCED)], ids=sorted(API_REDUCED))
-def test_every_api_grant_is_needed(app_as, grant: str) -> None:
+def test_every_api_grant_is_needed(app_as, stack: IamStack, grant: str) -> None:
     """Without any single (action, resource) pair of its policy, some API flow is refused
     by IAM (the app answers 503 when storage denies it; later steps may then 404)."""
-    results = api_flow(app_as(grant))
+    client = app_as(grant)
+    results = {**api_flow(client), **operations_flow(stack, client)}
     denied = {step for step, (status, _) in results.items() if status == 503}
     assert denied, f"the API function works without {grant}: the policy grants more than it needs"
 
@@ -420,6 +520,80 @@ def test_the_archival_job_is_denied_everything_outside_its_policy(stack: IamStac
     assert denied == {name: DENIED for name in denied}
 
 
+# --- payment alerts (docs/api.md section 9) ---
+
+def alerts_flow(stack: IamStack, monkeypatch: pytest.MonkeyPatch, user: str) -> dict[str, bool]:
+    """What send_payment_alerts' role is used for, with `user`'s keys: Lambda's mapping
+    reading the alerts queue, the handler sending a failed payment's alert (record, publish,
+    mark sent), the same message redelivered (the read path: already sent), and the
+    mapping deleting the message."""
+    from botocore.exceptions import ClientError
+
+    tag = uuid.uuid4().hex[:10]
+    view = {"provider": "stripe", "id": f"pi_{tag}", "status": "failed", "amount": 100, "currency": "USD",
+            "merchant_id": f"m_{tag}"}
+    feed_event = {"source": "payment-webhooks", "detail-type": "payment.failed", "detail": {
+        "id": f"stripe/pi_{tag}/2", "version": 2, "transaction": view,
+        "previous": {"status": "pending", "amount_refunded": 0}, "cause": None}}
+    name = stack.outputs["PaymentAlertsQueueArn"].split(":")[-1]
+    url = f"{stack.endpoint_url}/{MOTO_ACCOUNT}/{name}"
+    stack.client_as("admin", "sqs").send_message(QueueUrl=url, MessageBody=json.dumps(feed_event))
+    queue = stack.client_as(user, "sqs")
+    results: dict[str, bool] = {}
+    try:
+        results["queue attributes"] = "QueueArn" in queue.get_queue_attributes(
+            QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]
+        messages = queue.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]
+    except ClientError:
+        return {"read the queue": False}
+    become(stack, monkeypatch, user)
+    from app import send_payment_alerts as handler
+    from local.queue_poller import lambda_record
+    event = {"Records": [lambda_record(m, stack.outputs["PaymentAlertsQueueArn"]) for m in messages]}
+    for attempt in ("send the alert", "take its redelivery"):
+        results[attempt] = handler(event, FakeLambdaContext(ALERTS)) == {"batchItemFailures": []}
+    results["delete the messages"] = all(
+        status_of(queue.delete_message, QueueUrl=url, ReceiptHandle=m["ReceiptHandle"]) == 200 for m in messages)
+    return results
+
+
+def test_the_alerts_function_sends_an_alert_once_with_only_its_policy(app_as, stack: IamStack,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    assert alerts_flow(stack, monkeypatch, ALERTS) == {
+        "queue attributes": True, "send the alert": True, "take its redelivery": True, "delete the messages": True}
+    listed = app_as(API_HANDLER).http.get("/admin/alerts?limit=200")
+    assert listed.status_code == 200, listed.body
+    assert any(item["kind"] == "payment_failed" for item in listed.json_body["items"])
+
+
+@pytest.mark.parametrize("grant", [f"alerts {g}" for g in sorted(ALERTS_REDUCED)], ids=sorted(ALERTS_REDUCED))
+def test_every_alerts_grant_is_needed(stack: IamStack, monkeypatch: pytest.MonkeyPatch, grant: str) -> None:
+    try:
+        results = alerts_flow(stack, monkeypatch, grant)
+    finally:
+        wiring.reset()
+    assert not all(results.values()), f"the alerts function works without {grant}: {results}"
+
+
+def test_the_alerts_function_is_denied_everything_outside_its_policy(stack: IamStack) -> None:
+    ddb, sns = stack.client_as(ALERTS, "dynamodb"), stack.client_as(ALERTS, "sns")
+    table, key = stack.outputs["AlertsTableName"], {"pk": {"S": "payment_failed#stripe/x"}}
+    stream_failures = stack.outputs["StreamFailuresQueueArn"].split(":")[-1]
+    denied = {
+        "scanning the alerts": status_of(ddb.scan, TableName=table),
+        "deleting an alert": status_of(ddb.delete_item, TableName=table, Key=key),
+        "another stage's alerts": status_of(ddb.get_item, TableName=stack.other["AlertsTableName"], Key=key),
+        "reading transactions": status_of(ddb.get_item, TableName=stack.outputs["TransactionsTableName"],
+                                          Key={"pk": {"S": "stripe#x"}}),
+        "the operations topic": status_of(sns.publish, TopicArn=stack.outputs["AlertsTopicArn"], Message="x"),
+        "another stage's payment alerts": status_of(
+            sns.publish, TopicArn=stack.other["PaymentAlertsTopicArn"], Message="x"),
+        "another queue": status_of(stack.client_as(ALERTS, "sqs").receive_message,
+                                   QueueUrl=f"{stack.endpoint_url}/{MOTO_ACCOUNT}/{stream_failures}"),
+    }
+    assert denied == {name: DENIED for name in denied}
+
+
 # --- change feed (docs/api.md section 7) ---
 
 def post_new_payment(client: Client) -> None:
@@ -482,6 +656,77 @@ def test_the_feed_publisher_is_denied_everything_outside_its_policy(stack: IamSt
         "another stage's stream": status_of(
             stack.client_as(FEED, "dynamodbstreams").describe_stream, StreamArn=stack.other["TransactionsStreamArn"]),
         "the signing secrets": status_of(stack.client_as(FEED, "secretsmanager").get_secret_value,
+                                         SecretId=stack.outputs["WebhookSecretsId"]),
+    }
+    assert denied == {name: DENIED for name in denied}
+
+
+# --- reconciliation (docs/api.md section 10) ---
+
+def reconcile_flow(stack: IamStack, app_as: Callable[[str], Client], user: str) -> dict[str, bool]:
+    """The nightly validation with `user`'s keys, on fresh exports: a differing one whose
+    first run dies before the move (so the rerun reads its report back and finds its alert
+    sent), and a malformed one (set aside); then Lambda's delivery of a failed run."""
+    tag = uuid.uuid4().hex[:10]
+    bucket, admin_s3 = stack.outputs["ArchiveBucketName"], stack.client_as("admin", "s3")
+    differing = f"{tag}-legacy.csv"
+    rows = (f"provider,id,amount,currency,status,created_at\n"
+            f"stripe,pi_{tag},2000,USD,succeeded,2026-01-01T10:00:00Z\n").encode()
+    admin_s3.put_object(Bucket=bucket, Key=f"reconciliation/incoming/{differing}", Body=rows)
+    admin_s3.put_object(Bucket=bucket, Key=f"reconciliation/incoming/{tag}-malformed.csv",
+                        Body=b"provider,id,amount,currency,status,created_at\nstripe,x,1,EUR,paid,2026-01-01T10:00:00Z\n")
+    job = app_as(user)
+    event = job.events.generate_cw_event("aws.events", "Scheduled Event", {}, [])
+    results: dict[str, bool] = {}
+    fail_first_call(wiring.aws_client("s3"), "CopyObject")  # the first run dies before a move
+    try:
+        job.lambda_.invoke(RECONCILE, event)
+    except Exception:  # noqa: BLE001 - the injected crash, or a denial
+        pass
+    try:
+        run = job.lambda_.invoke(RECONCILE, event).payload
+        results["validate"] = run["complete"] is True and differing in run["reconciled"]
+        results["set aside the malformed"] = f"{tag}-malformed.csv" in run["rejected"]
+    except Exception:  # noqa: BLE001 - a denied call surfaces as the job's error
+        results["validate"] = results["set aside the malformed"] = False
+    try:
+        report = json.loads(admin_s3.get_object(Bucket=bucket, Key=f"reconciliation/reports/{differing}.json")["Body"].read())
+        results["report"] = report["missing"] == [{"provider": "stripe", "id": f"pi_{tag}"}]
+    except Exception:  # noqa: BLE001
+        results["report"] = False
+    queue_name = stack.outputs["ScheduleDeadLetterQueueArn"].split(":")[-1]
+    results["dead-letter a failed run"] = status_of(
+        stack.client_as(user, "sqs").send_message, QueueUrl=f"{stack.endpoint_url}/{MOTO_ACCOUNT}/{queue_name}",
+        MessageBody="{}") == 200
+    return results
+
+
+def test_the_reconciliation_job_validates_with_only_its_policy(app_as, stack: IamStack, long_lambda_context) -> None:
+    assert reconcile_flow(stack, app_as, RECONCILE) == {
+        "validate": True, "set aside the malformed": True, "report": True, "dead-letter a failed run": True}
+
+
+@pytest.mark.parametrize("grant", [f"reconcile {g}" for g in sorted(RECONCILE_REDUCED)], ids=sorted(RECONCILE_REDUCED))
+def test_every_reconciliation_grant_is_needed(app_as, stack: IamStack, long_lambda_context, grant: str) -> None:
+    results = reconcile_flow(stack, app_as, grant)
+    assert not all(results.values()), f"the reconciliation job works without {grant}: {results}"
+
+
+def test_the_reconciliation_job_is_denied_everything_outside_its_policy(stack: IamStack) -> None:
+    s3, ddb = stack.client_as(RECONCILE, "s3"), stack.client_as(RECONCILE, "dynamodb")
+    bucket, table = stack.outputs["ArchiveBucketName"], stack.outputs["TransactionsTableName"]
+    denied = {
+        "archived parts": status_of(s3.get_object, Bucket=bucket, Key="transactions/x"),
+        "writing exports": status_of(s3.put_object, Bucket=bucket, Key="reconciliation/incoming/x", Body=b"x"),
+        "deleting reports": status_of(s3.delete_object, Bucket=bucket, Key="reconciliation/reports/x.json"),
+        "another stage's archive": status_of(s3.list_objects_v2, Bucket=stack.other["ArchiveBucketName"]),
+        "writing transactions": status_of(ddb.update_item, TableName=table, Key={"pk": {"S": "stripe#x"}},
+                                          UpdateExpression="SET a = :a", ExpressionAttributeValues={":a": {"S": "x"}}),
+        "reading one transaction": status_of(ddb.get_item, TableName=table, Key={"pk": {"S": "stripe#x"}}),
+        "another index": status_of(ddb.query, TableName=table, IndexName="by-merchant",
+                                   KeyConditionExpression="merchant_id = :m",
+                                   ExpressionAttributeValues={":m": {"S": "x"}}),
+        "the signing secrets": status_of(stack.client_as(RECONCILE, "secretsmanager").get_secret_value,
                                          SecretId=stack.outputs["WebhookSecretsId"]),
     }
     assert denied == {name: DENIED for name in denied}

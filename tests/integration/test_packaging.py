@@ -168,6 +168,18 @@ def test_the_stream_mapping_and_the_schedule_get_what_chalice_cannot_set(prod) -
         assert properties["Environment"]["Variables"]["ARCHIVE_BUCKET"] == {"Ref": "ArchiveBucket"}
 
 
+def test_the_alerts_queue_mapping_reports_batch_item_failures_and_every_function_knows_the_topic(prod) -> None:
+    from deploy.stage import QUEUE_MAPPING
+
+    _, template = prod
+    (source,) = template["Resources"][logical_id("send_payment_alerts")]["Properties"]["Events"].values()
+    assert source["Properties"]["Queue"] == {"Fn::Sub": "${PaymentAlertsQueue.Arn}"}
+    assert {k: source["Properties"][k] for k in QUEUE_MAPPING} == QUEUE_MAPPING
+    for function in stage_functions("prod"):
+        variables = template["Resources"][logical_id(function)]["Properties"]["Environment"]["Variables"]
+        assert variables["PAYMENT_ALERTS_TOPIC_ARN"] == {"Ref": "PaymentAlertsTopic"}
+
+
 def test_the_api_answers_gateway_errors_in_the_contracts_shape(prod) -> None:
     """SAM's GatewayResponses: part of the API definition, so every deployment has them."""
     from chalicelib.api.gateway_errors import gateway_responses
@@ -219,3 +231,9 @@ def test_the_package_holds_only_the_app_chalice_s_runtime_and_the_runtime_requir
     from tests.support.report import publish
 
     publish("Lambda package contents", f"{len(names)} files; top level: {', '.join(sorted(top_level))}")
+
+
+def test_the_package_carries_the_console_page(prod) -> None:
+    path, _ = prod
+    with zipfile.ZipFile(path.parent / "deployment.zip") as archive:
+        assert "chalicelib/api/console.html" in archive.namelist()

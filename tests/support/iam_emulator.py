@@ -15,6 +15,8 @@ AWS authorizes it, then runs the emulator unchanged (`python -m tests.support.ia
 - SNS: the topic (`TopicArn`/`TargetArn`, or built from `Name` on CreateTopic).
 - Secrets Manager: the secret's full ARN (a name is resolved; an unknown one is denied
   on its would-be ARN).
+- SQS GetQueueUrl: the queue named by `QueueName` (moto checks it against `*`).
+- Lambda Invoke: `lambda:InvokeFunction` on the function's ARN (from the path).
 - S3 DeleteObjects: `s3:DeleteObject` on each key, as AWS does (moto checks the bucket).
 - EventBridge PutEvents: the event bus of each entry (`EventBusName`, a name or an ARN;
   none is the account's `default` bus).
@@ -108,6 +110,32 @@ def secretsmanager_checks(handler: Any) -> list[Check]:
     return [(action, f"arn:aws:secretsmanager:{handler.region}:{handler.current_account}:secret:{secret_id}")]
 
 
+def lambda_checks(handler: Any) -> list[Check]:
+    """Lambda's Invoke is authorized as `lambda:InvokeFunction` on the function's ARN."""
+    from urllib.parse import unquote
+
+    action = handler._get_action()
+    match = re.search(r"/functions/([^/]+)/invocations", handler.path or "")
+    if action == "Invoke" and match:
+        name = unquote(match.group(1))
+        arn = name if name.startswith("arn:") else \
+            f"arn:aws:lambda:{handler.region}:{handler.current_account}:function:{name}"
+        return [("InvokeFunction", arn)]
+    return [(action, "*")]
+
+
+def _sqs_queue_by_name(original: Callable[[Any], str]) -> Callable[[Any], str]:
+    """GetQueueUrl names its queue by `QueueName`, which moto's resource lookup misses
+    (it then checks the request against `*`)."""
+    def determine(self: Any) -> str:
+        name = self._get_param("QueueName")
+        if self._get_action() == "GetQueueUrl" and name:
+            return f"arn:aws:sqs:{self.region}:{self.current_account}:{name}"
+        return original(self)
+
+    return determine
+
+
 def events_checks(handler: Any) -> list[Check]:
     action, body = handler._get_action(), _body(handler)
 
@@ -169,6 +197,7 @@ def _s3_delete_keys_per_object(original: Callable[..., None]) -> Callable[..., N
 
 
 def install() -> None:
+    from moto.awslambda.responses import LambdaResponse
     from moto.dynamodb.responses import DynamoHandler
     from moto.dynamodbstreams.responses import DynamoDBStreamsHandler
     from moto.events.responses import EventsHandler
@@ -176,11 +205,14 @@ def install() -> None:
     from moto.s3.responses import S3Response
     from moto.secretsmanager.responses import SecretsManagerResponse
     from moto.sns.responses import SNSResponse
+    from moto.sqs.responses import SQSResponse
 
     DynamoHandler._authenticate_and_authorize_normal_action = _authorize_each(dynamodb_checks)
     DynamoDBStreamsHandler._authenticate_and_authorize_normal_action = _authorize_each(streams_checks)
     SNSResponse._authenticate_and_authorize_normal_action = _authorize_each(sns_checks)
     SecretsManagerResponse._authenticate_and_authorize_normal_action = _authorize_each(secretsmanager_checks)
+    LambdaResponse._authenticate_and_authorize_normal_action = _authorize_each(lambda_checks)
+    SQSResponse._determine_resource = _sqs_queue_by_name(SQSResponse._determine_resource)
     EventsHandler._authenticate_and_authorize_normal_action = _authorize_each(events_checks)
     IAMPolicyStatement._check_element_matches = _check_element_matches
     S3Response._authenticate_and_authorize_s3_action = _s3_delete_keys_per_object(

@@ -59,14 +59,15 @@ print(json.dumps({"functions": sorted(app.app.handler_map), "sources": [[type(s)
 
 
 def test_the_deploy_tooling_knows_every_function_the_app_defines() -> None:
-    """Config, policies and the stream/schedule settings must cover every handler."""
-    from deploy.stage import API_HANDLER, SCHEDULED_JOBS, STREAM_HANDLERS, stage_functions
+    """Config, policies and the stream/schedule/queue settings must cover every handler."""
+    from deploy.stage import API_HANDLER, QUEUE_HANDLERS, SCHEDULED_JOBS, STREAM_HANDLERS, stage_functions
 
     clean = {k: v for k, v in os.environ.items() if k not in ("STAGE", "API_AUTH")}
     found = json.loads(subprocess.run([sys.executable, "-c", HANDLERS], cwd=REPO_ROOT, env=clean,
                                       capture_output=True, text=True, check=True).stdout.splitlines()[-1])
     streams = {name for kind, name in found["sources"] if kind == "DynamoDBEventConfig"}
     schedules = {name for kind, name in found["sources"] if kind == "ScheduledEventConfig"}
-    assert streams == set(STREAM_HANDLERS) and schedules == set(SCHEDULED_JOBS)
+    queues = {name for kind, name in found["sources"] if kind == "SQSEventConfig"}
+    assert streams == set(STREAM_HANDLERS) and schedules == set(SCHEDULED_JOBS) and queues == set(QUEUE_HANDLERS)
     for stage in ("dev", "prod"):
-        assert set(stage_functions(stage)) == {API_HANDLER} | streams | schedules
+        assert set(stage_functions(stage)) == {API_HANDLER} | streams | schedules | queues

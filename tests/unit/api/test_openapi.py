@@ -87,3 +87,19 @@ def test_the_daily_analytics_view_matches_its_documented_schema() -> None:
                           gross_volume=4000, refunded_volume=2000))]
     assert schema_errors("/analytics/daily", "get", 200, daily_view(rows)) == []
     assert schema_errors("/analytics/daily", "get", 200, {"days": [{"date": "2026-01-01"}]}) != []
+
+
+def test_the_payment_alerts_view_matches_its_documented_schema() -> None:
+    from datetime import datetime, timezone
+
+    from chalicelib.api.alerts import recent_view
+    from chalicelib.domain.alerts import ALERT_KINDS
+    from chalicelib.storage.alerts import StoredAlert
+
+    at = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    alerts = [StoredAlert("dispute", "stripe/pi_1", "disputed", at, "stripe/pi_1", "sent", "{}", {}),
+              StoredAlert("dead_letter", "stream-failures", "2 records", at, None, "sent", "{}", {})]
+    assert schema_errors("/admin/alerts", "get", 200, recent_view(alerts)) == []
+    assert schema_errors("/admin/alerts", "get", 200, {"items": [{"kind": "dispute"}]}) != []
+    kinds = load_spec()["components"]["schemas"]["AlertList"]["properties"]["items"]["items"]["properties"]["kind"]
+    assert tuple(kinds["enum"]) == ALERT_KINDS

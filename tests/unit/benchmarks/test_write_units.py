@@ -32,3 +32,11 @@ def test_an_index_is_written_only_for_items_it_holds_and_twice_when_their_key_mo
     assert Write("t", keyed, {**keyed, "status": {"S": "paid"}}, None, True).index_units(BY_MERCHANT) == 1
     assert Write("t", keyed, {**keyed, "created_key": {"S": "k2"}}, None, True).index_units(BY_MERCHANT) == 2
     assert Write("t", keyed, keyed, None, True).index_units(BY_MERCHANT) == 0  # a cancelled write
+
+
+def test_a_keys_only_index_is_written_only_when_an_item_enters_it_leaves_it_or_its_key_moves() -> None:
+    by_provider = Index("by-provider", ("provider", "created_key"), ("pk", "provider", "created_key"))
+    keyed = {"pk": {"S": "a"}, "provider": {"S": "stripe"}, "created_key": {"S": "k1"}, "events": {"S": "x" * 2000}}
+    assert Write("t", None, keyed, None, True).index_units(by_provider) == 1  # keys only: one small entry
+    assert Write("t", keyed, {**keyed, "status": {"S": "paid"}}, None, True).index_units(by_provider) == 0
+    assert Write("t", keyed, {**keyed, "created_key": {"S": "k2"}}, None, True).index_units(by_provider) == 2

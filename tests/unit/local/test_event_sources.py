@@ -75,6 +75,14 @@ def test_the_app_feeds_its_stream_consumers_from_the_transactions_stream() -> No
     assert streams == ["update_daily_analytics", "publish_payment_changes"]
 
 
+def test_the_app_feeds_its_payment_alerts_handler_from_the_alerts_queue() -> None:
+    import app
+
+    found = [p for p in pollers(app.app, Clients(streams=None, sqs=None)) if p.function == "send_payment_alerts"]
+    assert [type(p) for p in found] == [QueuePoller]
+    assert found[0]._queue_name == "payment-webhooks-local-payment-alerts-queue"
+
+
 def test_a_message_is_delivered_as_lambda_delivers_it() -> None:
     message = {"MessageId": "m-1", "ReceiptHandle": "rh-1", "Body": '{"a": 1}', "MD5OfBody": "x",
                "Attributes": {"ApproximateReceiveCount": "1", "SentTimestamp": "1767261600000"},

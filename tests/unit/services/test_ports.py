@@ -19,6 +19,12 @@ from chalicelib.storage.events import EventRepository
 from chalicelib.storage.ledger import PaymentLedger
 from chalicelib.storage.secrets import SecretsRepository
 from chalicelib.storage.transactions import TransactionRepository
+from chalicelib.storage.dead_letters import DeadLetterQueues
+from chalicelib.storage.functions import LambdaFunctions
+from chalicelib.storage.stream_records import StreamRecords
+from chalicelib.services.ingest import IngestService
+from chalicelib.storage.reconciliation.exports import ReconciliationBucket
+from chalicelib.storage.reconciliation.payments import ReconciledPayments
 
 IMPLEMENTATIONS = {
     ports.SigningSecrets: SecretsRepository,
@@ -33,10 +39,18 @@ IMPLEMENTATIONS = {
     ports.AlertRaiser: PaymentAlertService,
     ports.AlertLog: AlertsRepository,
     ports.AlertPublisher: PaymentAlertsTopic,
+    ports.DeadLetterStore: DeadLetterQueues,
+    ports.StreamRecordReader: StreamRecords,
+    ports.StageFunctions: LambdaFunctions,
+    ports.ReceivedEvents: EventRepository,
+    ports.ReconciledPayments: ReconciledPayments,
+    ports.EventApplier: IngestService,
+    ports.ReconciliationExports: ReconciliationBucket,
 }
 INSTANCES = {  # for the ports' data attributes, which exist once a repository is built
     ArchivableTransactions: lambda: ArchivableTransactions(None, "transactions"),
     ArchiveBucket: lambda: ArchiveBucket(None, "archive"),
+    ReconciledPayments: lambda: ReconciledPayments(None, "transactions"),
 }
 
 

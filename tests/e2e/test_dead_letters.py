@@ -1,0 +1,173 @@
+"""Dead letters end to end (docs/api.md section 11): records reach a dead-letter queue
+through a real failure of their consumer, and the redrive route puts them through again,
+once. The stream consumer runs under the same local mapping `make run` uses, which sends
+Lambda's on-failure record to the stream-failures queue when it gives up on a record."""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime, timezone
+
+import pytest
+
+from chalicelib import wiring
+from local.event_sources import on_failure_destination
+from tests.support.signing import payment_intent, stripe_event, stripe_headers
+from tests.support.streams import consumer_poller
+
+JAN_1 = 1767261600  # 2026-01-01T10:00:00Z
+ANALYTICS = "update_daily_analytics"
+
+
+@contextmanager
+def failing(operation: str, service: str = "dynamodb") -> Iterator[list[int]]:
+    """Every `operation` of the app's shared client is refused while inside (as a
+    revoked grant would be: not retried by botocore, so the test does not wait out its
+    backoff)."""
+    from botocore.awsrequest import AWSResponse
+
+    client = wiring.aws_client(service)
+    calls: list[int] = []
+
+    def fail(**_kwargs):
+        calls.append(1)
+        return (AWSResponse("https://injected.invalid", 400, {}, None),
+                {"Error": {"Code": "AccessDeniedException", "Message": "injected failure"},
+                 "ResponseMetadata": {"HTTPStatusCode": 400}})
+
+    event = f"before-call.{client.meta.service_model.endpoint_prefix}.{operation}"
+    client.meta.events.register(event, fail, unique_id="injected-outage")
+    try:
+        yield calls
+    finally:
+        client.meta.events.unregister(event, unique_id="injected-outage")
+
+
+def post_payment(client, event_id: str, intent: str, at: int = JAN_1) -> None:
+    body = stripe_event(event_id, "payment_intent.succeeded", at, payment_intent(intent, "succeeded"))
+    response = client.http.post("/webhooks/stripe", headers=stripe_headers(body), body=body)
+    assert response.status_code == 200, response.body
+
+
+def depths(client) -> dict[str, int]:
+    response = client.http.get("/admin/dead-letters")
+    assert response.status_code == 200, response.body
+    return {q["name"]: q["depth"] for q in response.json_body["queues"]}
+
+
+def redrive(client, name: str) -> dict:
+    response = client.http.post(f"/admin/dead-letters/{name}/redrive")
+    assert response.status_code == 200, response.body
+    return response.json_body
+
+
+def day_count(client) -> int:
+    days = client.http.get("/analytics/daily?from=2026-01-01&to=2026-01-01&provider=stripe").json_body["days"]
+    return sum(day["count"] for day in days)
+
+
+def analytics_poller(aws):
+    """Gives up after two attempts; its clock jumps a minute a call, so a retry is never
+    held back by the redelivery delay."""
+    ticks = iter(range(0, 10**9, 60))
+    return consumer_poller(aws, ANALYTICS, max_attempts=2, on_failure=on_failure_destination(
+        aws.client("sqs"), ANALYTICS, aws.outputs["TransactionsStreamArn"]), clock=lambda: float(next(ticks)))
+
+
+def test_every_dead_letter_queue_is_listed_with_its_depth(client) -> None:
+    assert depths(client) == {"stream-failures": 0, "schedule": 0}
+
+
+def test_an_unknown_dead_letter_queue_is_404(client) -> None:
+    response = client.http.post("/admin/dead-letters/nothing-here/redrive")
+    assert response.status_code == 404
+    assert response.json_body["error"] == "not_found"
+
+
+def test_a_stream_batch_the_consumer_gave_up_on_is_redriven_once(aws, client) -> None:
+    post_payment(client, "evt_dl_1", "pi_dl_1")
+    poller = analytics_poller(aws)
+    with failing("UpdateItem") as calls:  # the analytics table is down: every attempt fails
+        for _ in range(20):
+            if depths(client)["stream-failures"]:
+                break
+            poller.poll_once()
+    assert calls and day_count(client) == 0
+    assert depths(client)["stream-failures"] >= 1
+
+    first = redrive(client, "stream-failures")
+    assert first == {"redriven": first["redriven"], "failed": 0, "complete": True} and first["redriven"] >= 1
+    assert day_count(client) == 1
+    assert depths(client)["stream-failures"] == 0
+    assert redrive(client, "stream-failures") == {"redriven": 0, "failed": 0, "complete": True}
+    assert day_count(client) == 1
+
+
+def test_a_stream_failure_that_fails_again_stays_in_its_queue_counted_failed(aws, client) -> None:
+    post_payment(client, "evt_dl_2", "pi_dl_2")
+    poller = analytics_poller(aws)
+    with failing("UpdateItem"):
+        for _ in range(20):
+            if depths(client)["stream-failures"]:
+                break
+            poller.poll_once()
+        waiting = depths(client)["stream-failures"]
+        assert redrive(client, "stream-failures") == {"redriven": 0, "failed": waiting, "complete": True}
+    assert depths(client)["stream-failures"] == waiting
+    assert redrive(client, "stream-failures")["redriven"] == waiting
+    assert day_count(client) == 1
+
+
+def run_watch(client) -> dict[str, dict]:
+    """The scheduled handler, as Lambda (and local/scheduler.py) invokes it."""
+    event = client.events.generate_cw_event("aws.events", "Scheduled Event", {}, [])
+    report = client.lambda_.invoke("watch_dead_letters", event).payload
+    return {q["name"]: q for q in report["queues"]}
+
+
+def dead_letter_alerts(aws) -> list[str]:
+    items = aws.client("dynamodb").scan(TableName=aws.env["ALERTS_TABLE"])["Items"]
+    return sorted(item["key"]["S"] for item in items if item["kind"]["S"] == "dead_letter")
+
+
+def fill_stream_failures(aws, client, event_id: str) -> None:
+    post_payment(client, event_id, f"pi_{event_id}")
+    poller = analytics_poller(aws)
+    with failing("UpdateItem"):
+        for _ in range(20):
+            if depths(client)["stream-failures"]:
+                return
+            poller.poll_once()
+    raise AssertionError("the failing consumer never gave up")
+
+
+def test_a_dead_letter_incident_is_alerted_once_and_a_new_one_after_the_queue_drained(aws, client) -> None:
+    assert run_watch(client)["stream-failures"] == {"name": "stream-failures", "depth": 0, "alerted": False}
+    fill_stream_failures(aws, client, "evt_watch_1")
+    assert run_watch(client)["stream-failures"]["alerted"] is True
+    assert run_watch(client)["stream-failures"]["alerted"] is False  # the same incident
+    (first,) = dead_letter_alerts(aws)
+    assert first.startswith("stream-failures/")
+
+    assert redrive(client, "stream-failures")["failed"] == 0
+    assert run_watch(client)["stream-failures"] == {"name": "stream-failures", "depth": 0, "alerted": False}
+    fill_stream_failures(aws, client, "evt_watch_2")
+    assert run_watch(client)["stream-failures"]["alerted"] is True  # a new incident
+    assert len(dead_letter_alerts(aws)) == 2 and first in dead_letter_alerts(aws)
+
+
+def test_a_scheduled_job_that_failed_is_dead_lettered_and_redriven_once(aws, client) -> None:
+    from app import app
+    from local.scheduler import run_job, schedule_dead_letters, scheduled_event
+
+    event = scheduled_event("watch_dead_letters", datetime.now(timezone.utc), "payment-webhooks-local-",
+                            "us-east-1", "123456789012")
+    with failing("GetQueueAttributes", "sqs"), pytest.raises(Exception):  # SQS down: every try fails
+        run_job(app.handler_map["watch_dead_letters"], "watch_dead_letters", event,
+                schedule_dead_letters(aws.client("sqs")))
+    assert depths(client)["schedule"] == 1
+    with failing("GetQueueAttributes", "sqs"):
+        assert redrive(client, "schedule") == {"redriven": 0, "failed": 1, "complete": True}
+    assert redrive(client, "schedule") == {"redriven": 1, "failed": 0, "complete": True}
+    assert depths(client)["schedule"] == 0
+    assert redrive(client, "schedule") == {"redriven": 0, "failed": 0, "complete": True}

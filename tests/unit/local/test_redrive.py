@@ -1,0 +1,19 @@
+"""`make redrive`: every queue redriven until complete, and a failure again is exit 1."""
+from __future__ import annotations
+
+from local.redrive import redrive_all
+
+
+def test_each_queue_is_redriven_until_complete_and_totals_are_printed() -> None:
+    answers = {"stream-failures": [{"redriven": 3, "failed": 0, "complete": False},
+                                   {"redriven": 1, "failed": 0, "complete": True}],
+               "schedule": [{"redriven": 0, "failed": 0, "complete": True}]}
+    lines: list[str] = []
+    assert redrive_all(list(answers), lambda name: answers[name].pop(0), lines.append) == 0
+    assert lines == ["stream-failures: redriven 4, failed 0", "schedule: redriven 0, failed 0"]
+
+
+def test_a_record_that_failed_again_makes_the_command_fail() -> None:
+    lines: list[str] = []
+    assert redrive_all(["schedule"], lambda name: {"redriven": 1, "failed": 2}, lines.append) == 1
+    assert lines == ["schedule: redriven 1, failed 2"]
