@@ -403,8 +403,8 @@ def run(webhooks: int, port: int, emulator_port: int, seed: int, in_process: boo
                       for name, pid in pids.items()}
             good = verify(label, sender, made, everything, events, tally, seconds, report) and good
             report(f"[{label}] CPU ms per request: " + ", ".join(f"{name} {ms:.1f}" for name, ms in cpu_ms.items()))
-        report("feed events per change, alerts per incident: not measured (the feed publisher and payment "
-               "alerts are not wired into app.py at this commit)")
+        report("feed events per change, alerts per incident: not measured yet (this script does not read "
+               "the change feed or the payment alerts)")
         report(f"load average at end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     finally:
         supervisor.stop_all()
