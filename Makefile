@@ -7,6 +7,7 @@
 #   make policies            regenerate .chalice/policy-<stage>-<function>.json
 #   make bench               run every benchmarks/*.py
 #   make fuzz                the hostile-input properties with ten times the examples CI runs
+#   make reliability [WEBHOOKS=10000]   the reliability proof's full tiers and their tables (docs/reliability.md)
 #   make lint-infra          cfn-lint the resources template only
 #   make archive             run the archival job once, now, against the running `make run` stack
 #   make restore PROVIDER=stripe DATE=YYYY-MM-DD   restore an archived partition for an audit
@@ -31,7 +32,7 @@ LOG_RETENTION_DAYS ?= 30
 EDGE_FLAGS = --rate-limit $(RATE_LIMIT) --burst-limit $(BURST_LIMIT) $(if $(WAF),--waf) \
 	$(if $(WEBHOOK_ALLOWLIST),--webhook-allowlist $(WEBHOOK_ALLOWLIST))
 
-.PHONY: run test lint-infra venv package deploy policies bench fuzz require-stage archive restore redrive reconcile \
+.PHONY: run test lint-infra venv package deploy policies bench fuzz require-stage archive restore redrive reconcile reliability \
 
 venv: $(STAMP)
 
@@ -103,3 +104,15 @@ reconcile: $(STAMP) require-file
 
 backfill: $(STAMP) require-file
 	$(PY) -m tools.reconcile backfill "$(FILE)" $(if $(STAGE),--stage $(STAGE))
+
+RELIABILITY_TESTS = tests/integration/test_supply_chain.py tests/integration/test_packaging.py \
+	tests/e2e/test_signature_attacks.py tests/e2e/test_hostile_input_properties.py \
+	tests/e2e/test_openapi_fuzz.py tests/e2e/test_faults.py
+
+reliability: $(STAMP)
+	@report=$$(mktemp); \
+	RELIABILITY=full HYPOTHESIS_PROFILE=reliability RELIABILITY_REPORT=$$report \
+		$(PY) -m pytest $(RELIABILITY_TESTS) -q -p no:cacheprovider > $$report.log 2>&1; status=$$?; \
+	grep -E '^(FAILED|ERROR) ' $$report.log; tail -n 1 $$report.log; cat $$report; rm -f $$report $$report.log; \
+	echo "== load (benchmarks/load.py)"; $(PY) benchmarks/load.py $(if $(WEBHOOKS),--webhooks $(WEBHOOKS)) || status=1; \
+	exit $$status

@@ -4,7 +4,7 @@ ended with its parent (never left behind)."""
 from __future__ import annotations
 
 import os
-import subprocess
+import subprocess  # nosec B404 # starts the local emulator
 import sys
 import tempfile
 import threading
@@ -24,7 +24,7 @@ class EmulatorProcess:
 
     def __init__(self, start_timeout: float = 30.0, module: str = "local.emulator") -> None:
         self._log = tempfile.NamedTemporaryFile(prefix="emulator-", suffix=".log", delete=False)
-        self._popen = subprocess.Popen(
+        self._popen = subprocess.Popen(  # nosec B603 # our own interpreter and module, no shell
             [sys.executable, "-m", module, "--host", "127.0.0.1", "--port", "0"],
             cwd=REPO_ROOT, stdout=subprocess.PIPE, stderr=self._log, text=True,
             env={**os.environ, "PYTHONUNBUFFERED": "1"}, start_new_session=True, preexec_fn=die_with_parent,
@@ -36,7 +36,7 @@ class EmulatorProcess:
         got_line = threading.Event()
 
         def drain() -> None:  # keep reading so the child can never block on a full pipe
-            assert self._popen.stdout is not None
+            assert self._popen.stdout is not None  # nosec B101 # Popen(stdout=PIPE) sets it; this narrows the type
             for line in self._popen.stdout:
                 if not got_line.is_set():
                     first_line.append(line)

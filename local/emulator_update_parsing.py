@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import copy
 import functools
-import pickle
+import pickle  # nosec B403 # only our own snapshots, pickled in this process
 import weakref
 from typing import Any
 
@@ -61,7 +61,7 @@ def copy_tree(tree: Any) -> Any:
     """A private copy of `tree` for a validator to rewrite: from the snapshot when it is a
     cached parse, otherwise moto's own deep copy."""
     snapshot = _snapshots.get(tree)
-    return pickle.loads(snapshot) if snapshot is not None else copy.deepcopy(tree)
+    return pickle.loads(snapshot) if snapshot is not None else copy.deepcopy(tree)  # nosec B301 # the bytes were pickled by this process from a parse tree
 
 
 _moto_hook = DepthFirstTraverser.pre_processing_of_child

@@ -22,8 +22,8 @@ DEFAULT_SECRETS_FILE = REPO_ROOT / "local" / "secrets.json"
 DEFAULT_REGION = "us-east-1"
 DUMMY_CREDENTIALS = {
     "aws_access_key_id": "testing",
-    "aws_secret_access_key": "testing",
-    "aws_session_token": "testing",
+    "aws_secret_access_key": "testing",  # nosec B105 # moto's dummy credentials for the local emulator
+    "aws_session_token": "testing",  # nosec B105 # moto's dummy credentials for the local emulator
 }
 _DONE = {"CREATE_COMPLETE", "UPDATE_COMPLETE"}
 _FAILED_SUFFIXES = ("FAILED", "ROLLBACK_COMPLETE", "ROLLBACK_IN_PROGRESS")
@@ -180,7 +180,7 @@ def reset_emulator(endpoint_url: str) -> None:
     import urllib.request
 
     request = urllib.request.Request(f"{endpoint_url}/moto-api/reset", method="POST", data=b"")
-    with urllib.request.urlopen(request, timeout=30) as response:
+    with urllib.request.urlopen(request, timeout=30) as response:  # nosec B310 # http to the local emulator's own endpoint
         if response.status != 200:
             raise ProvisionError(f"emulator reset answered {response.status}")
 

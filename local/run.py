@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from subprocess import Popen, TimeoutExpired
+from subprocess import Popen, TimeoutExpired  # nosec B404 # the local supervisor starts its own children
 
 from local import provision
 
@@ -48,7 +48,7 @@ class ManagedProcess:
     popen: Popen | None = field(default=None, init=False)
 
     def start(self) -> None:
-        self.popen = Popen(self.argv, env=self.env, cwd=REPO_ROOT, start_new_session=True,
+        self.popen = Popen(self.argv, env=self.env, cwd=REPO_ROOT, start_new_session=True,  # nosec B603 # argv built by this module, no shell
                            preexec_fn=die_with_parent)
 
     def wait_ready(self) -> None:
@@ -129,8 +129,8 @@ def aws_env(endpoint_url: str, base: dict[str, str] | None = None) -> dict[str, 
     env.update({
         "AWS_ENDPOINT_URL": endpoint_url,
         "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_SESSION_TOKEN": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",  # nosec B105 # moto's dummy credentials for the local emulator
+        "AWS_SESSION_TOKEN": "testing",  # nosec B105 # moto's dummy credentials for the local emulator
         "AWS_DEFAULT_REGION": provision.DEFAULT_REGION,
         "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",
         "STAGE": STAGE,
@@ -181,7 +181,7 @@ def api_process(endpoint_url: str, api_port: int) -> ManagedProcess:
 def open_api(api: ManagedProcess) -> None:
     """Let the API take requests (its /health turns 200): call once it is listening and the
     stack is provisioned."""
-    assert api.popen is not None
+    assert api.popen is not None  # nosec B101 # start() has set it; this narrows the type
     api.popen.send_signal(API_READY_SIGNAL)
 
 

@@ -145,7 +145,7 @@ def merge_event(
     refunded = max(current.amount_refunded if current is not None else 0,
                    event.facts.amount_refunded or 0, sum(refunds.values()))
     status = refund_status(refunded, values["amount"]) if frontier_refund else frontier_status
-    assert status is not None  # describes_payment guarantees the frontier has one
+    assert status is not None  # describes_payment guarantees the frontier has one  # nosec B101 # an invariant for the type checker; Lambda never runs python -O
 
     merged_fields = dict(
         values,

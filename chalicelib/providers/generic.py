@@ -37,7 +37,7 @@ from chalicelib.providers.signatures import parse_unix_seconds
 
 MAX_AMOUNT = 2**63 - 1
 TYPE_PREFIX = "payment."
-_SECRET_PREFIX = "whsec_"
+_SECRET_PREFIX = "whsec_"  # nosec B105 # the prefix Standard Webhooks secrets carry, not a secret
 _MAX_SIGNATURES = 32
 _REFUND_STATUSES = (Status.REFUNDED, Status.PARTIALLY_REFUNDED)
 

@@ -178,7 +178,7 @@ class Fields:
     def identifier(self, key: str) -> str:
         """An id that can appear in a URL path and in a DynamoDB key (`id_problem`)."""
         value = self.text(key, required=True)
-        assert value is not None
+        assert value is not None  # nosec B101 # required=True returns a value or raises; this narrows the type
         problem = id_problem(value)
         if problem is not None:
             raise InvalidPayload(f"{self.where(key)}: {problem}")

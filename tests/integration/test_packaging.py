@@ -206,6 +206,33 @@ def test_the_package_carries_paypal_s_ca_bundle_and_a_cryptography_build_lambda_
     assert glibc and min(glibc) <= (2, 26), tags
 
 
+def test_the_package_holds_only_the_app_chalice_s_runtime_and_the_runtime_requirements(prod) -> None:
+    """No test code, no local stack, no deploy or benchmark scripts, no build tooling: every
+    top-level entry is the app or a file of a distribution requirements.txt installs."""
+    from importlib import metadata
+
+    from tests.support.supply_chain import REPO_ROOT, closure, pinned
+
+    path, _ = prod
+    with zipfile.ZipFile(path.parent / "deployment.zip") as bundle:
+        names = bundle.namelist()
+    runtime = closure(pinned(REPO_ROOT / "requirements.txt"))
+    shipped = {"app.py", "chalicelib", "chalice"}
+    for name, version in runtime.items():
+        files = metadata.distribution(name).files or []
+        shipped |= {str(file).split("/")[0] for file in files if not str(file).startswith("..")}
+        shipped.add(f"{metadata.distribution(name).metadata['Name'].replace('-', '_')}-{version}.data")
+    top_level = {name.split("/")[0] for name in names}
+    assert top_level - shipped == set(), sorted(top_level - shipped)
+    assert not [name for name in names if name.split("/")[0] in {"tests", "local", "deploy", "benchmarks",
+                                                                  "infra", "docs", ".chalice", ".ci"}]
+    assert not [name for name in names if name.startswith("chalicelib/")
+                and (name.rsplit("/", 1)[-1].startswith("test_") or name.endswith("conftest.py"))]
+    from tests.support.report import publish
+
+    publish("Lambda package contents", f"{len(names)} files; top level: {', '.join(sorted(top_level))}")
+
+
 def test_the_package_carries_the_console_page(prod) -> None:
     path, _ = prod
     with zipfile.ZipFile(path.parent / "deployment.zip") as archive:

@@ -1,0 +1,442 @@
+"""Load with redeliveries (issue 17): the `make run` stack, over HTTP, against a ground truth.
+
+The stack is the one `make run` starts (local/run.py's own pieces, on --port/--emulator-port),
+with PayPal's certificates served by the test authority (tests/support/paypal.py). Payments
+with realistic lifecycles are generated across all five providers; every event is delivered
+one to three times, all deliveries shuffled and sent by 16 concurrent workers on kept-alive
+connections, each retried on a 503 as providers retry. The ground truth (each payment's final
+status and refunded amount, and the daily figures) is computed here from the generated
+lifecycles by the contract's rules (docs/api.md sections 2 and 3: the newest event's status,
+the largest refunded total, counts and volumes per created_at day), never by the service's code.
+
+Printed: webhooks and deliveries sent, accepted, lost (acknowledged but not stored: must be
+0), doubled (an event with a second effect: must be 0), final states equal to the ground truth
+(yes/no), analytics equal to the ground truth (yes/no), p50/p99 latency, requests per second,
+and each process's CPU per request, which says whether the development server is the
+bottleneck (it is not when the emulator spends more CPU per request than the API).
+
+    python benchmarks/load.py                    # 10,000 webhooks (docs/reliability.md)
+    python benchmarks/load.py --webhooks 1000    # a shorter run
+"""
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import random
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+for name in ("AWS_ENDPOINT_URL", "AWS_PROFILE"):
+    os.environ.pop(name, None)
+
+from benchmarks.local_stack import children_output_to, cpu_seconds  # noqa: E402
+from local import provision  # noqa: E402
+from local.run import HOST, STAGE, Supervisor, api_process, build_workers, emulator_process, open_api  # noqa: E402
+from tests.support.paypal import paypal_headers, paypal_secrets  # noqa: E402
+from tests.support.signing import (  # noqa: E402
+    SECRETS, adyen_body, adyen_item, fixture_bytes, generic_headers, payment_intent, square_headers,
+    stripe_event, stripe_headers,
+)
+
+WORKERS = 16
+DAY = "2026-11-15"
+BASE = 1794736800  # 2026-11-15T10:00:00Z
+CAPTURED = {"succeeded", "partially_refunded", "refunded", "disputed"}
+SQUARE = json.loads(fixture_bytes("square", "payment.created"))
+SQUARE_TRUTH = json.loads(fixture_bytes("square", "payment.created.expected"))  # the fixture's oracle
+PAYPAL = [fixture_bytes("paypal", name) for name in
+          ("PAYMENT.CAPTURE.COMPLETED", "PAYMENT.CAPTURE.REFUNDED_partial", "PAYMENT.CAPTURE.REFUNDED_full")]
+PAYPAL_CAPTURE = b"42311647XV020574X"
+
+
+@dataclass(frozen=True)
+class Event:
+    provider: str
+    event_id: str
+    body: bytes
+    signer: str  # how to sign at send time (the signatures carry the time of sending)
+
+
+@dataclass
+class Payment:
+    """One payment's ground truth, by the contract's rules."""
+
+    provider: str
+    payment_id: str
+    day: str
+    currency: str
+    amount: int
+    status: str
+    refunded: int
+    events: list[Event] = field(default_factory=list)
+
+
+def iso(epoch: int) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(epoch))
+
+
+def generic_payment(n: int, rng: random.Random) -> Payment:
+    amount, at = rng.randrange(500, 50_000), BASE + n % 20_000
+    steps = [("succeeded", 0)]
+    if rng.random() < 0.5:
+        steps.append(("partially_refunded", amount // 3))
+        if rng.random() < 0.5:
+            steps.append(("refunded", amount))
+    payment = Payment("generic", f"ord-load-{n}", DAY, "EUR", amount, steps[-1][0], steps[-1][1])
+    for k, (status, refunded) in enumerate(steps):
+        body = json.dumps({"type": f"payment.{status}", "timestamp": iso(at + 60 * (k + 1)), "data": {
+            "id": payment.payment_id, "amount": amount, "currency": "EUR", "status": status, "merchant_id": "m-load",
+            "created_at": iso(at), "amount_refunded": refunded}}).encode()
+        payment.events.append(Event("generic", f"msg_load_{n}_{k}", body, "generic"))
+    return payment
+
+
+def stripe_payment(n: int, rng: random.Random) -> Payment:
+    amount, at, intent = rng.randrange(500, 50_000), BASE + n % 20_000, f"pi_load_{n}"
+    final = "succeeded" if rng.random() < 0.8 else "failed"
+    steps = [("payment_intent.processing", "processing")]
+    steps.append(("payment_intent.succeeded", "succeeded") if final == "succeeded"
+                 else ("payment_intent.payment_failed", "requires_payment_method"))
+    payment = Payment("stripe", intent, DAY, "USD", amount, final, 0)
+    for k, (kind, status) in enumerate(steps):
+        event_id = f"evt_load_{n}_{k}"
+        body = stripe_event(event_id, kind, at + 60 * (k + 1), payment_intent(intent, status, amount, created=at))
+        payment.events.append(Event("stripe", event_id, body, "stripe"))
+    return payment
+
+
+def adyen_payment(n: int, rng: random.Random) -> Payment:
+    amount, at, psp = rng.randrange(500, 50_000), BASE + n % 20_000, f"LOADA{n:011d}"
+    payment = Payment("adyen", psp, DAY, "EUR", amount, "succeeded", 0)
+    items = [adyen_item(psp, "AUTHORISATION", amount, at=iso(at))]
+    if rng.random() < 0.5:
+        refund = amount if rng.random() < 0.5 else amount // 4
+        items.append(adyen_item(f"LOADR{n:011d}", "REFUND", refund, original=psp, at=iso(at + 60)))
+        payment.status, payment.refunded = ("refunded" if refund == amount else "partially_refunded"), refund
+    for item in items:
+        event_id = f"{item['pspReference']}:{item['eventCode']}:{item['success']}"
+        payment.events.append(Event("adyen", event_id, adyen_body(item), "adyen"))
+    return payment
+
+
+def square_payment(n: int, rng: random.Random) -> Payment:
+    payment_id = f"sqload{n}"
+    event = {**SQUARE, "event_id": f"sq-evt-load-{n}",
+             "data": {**SQUARE["data"], "id": payment_id,
+                      "object": {"payment": {**SQUARE["data"]["object"]["payment"], "id": payment_id}}}}
+    facts = SQUARE_TRUTH["facts"]
+    payment = Payment("square", payment_id, facts["created_at"][:10], facts["currency"], facts["amount"],
+                      SQUARE_TRUTH["status"], 0)
+    payment.events.append(Event("square", event["event_id"], json.dumps(event).encode(), "square"))
+    return payment
+
+
+def paypal_payment(n: int, rng: random.Random) -> Payment:
+    capture = f"LOADCAPTURE{n:08d}"
+    steps = rng.choice([1, 2, 3])
+    final = [("succeeded", 0), ("partially_refunded", 500), ("refunded", 2000)][steps - 1]
+    payment = Payment("paypal", capture, "2026-01-01", "USD", 2000, *final)
+    for body in PAYPAL[:steps]:
+        body = body.replace(PAYPAL_CAPTURE, capture.encode()).replace(b'"id": "WH-', f'"id": "WH-{capture}-'.encode())
+        payment.events.append(Event("paypal", json.loads(body)["id"], body, "paypal"))
+    return payment
+
+
+MAKERS = (generic_payment, stripe_payment, adyen_payment, square_payment, paypal_payment)
+
+
+def payments(webhooks: int, rng: random.Random, first: int = 0) -> list[Payment]:
+    """Payments round-robin across the providers until `webhooks` events exist, numbered
+    from `first` (so two runs on one stack never share a payment)."""
+    made: list[Payment] = []
+    total, n = 0, first
+    while total < webhooks:
+        payment = MAKERS[n % len(MAKERS)](n, rng)
+        made.append(payment)
+        total += len(payment.events)
+        n += 1
+    return made
+
+
+def truth_analytics(made: list[Payment]) -> dict[tuple[str, str, str], dict]:
+    rows: dict[tuple[str, str, str], dict] = {}
+    for p in made:
+        row = rows.setdefault((p.day, p.provider, p.currency), {
+            "count": 0, "by_status": Counter(), "gross_volume": 0, "refunded_volume": 0})
+        row["count"] += 1
+        row["by_status"][p.status] += 1
+        row["gross_volume"] += p.amount if p.status in CAPTURED else 0
+        row["refunded_volume"] += p.refunded
+    for row in rows.values():
+        row["by_status"] = dict(row["by_status"])
+        row["net_volume"] = row["gross_volume"] - row["refunded_volume"]
+    return rows
+
+
+def signed(event: Event) -> dict[str, str]:
+    if event.signer == "stripe":
+        return stripe_headers(event.body)
+    if event.signer == "generic":
+        return generic_headers(event.body, event.event_id)
+    if event.signer == "square":
+        return square_headers(event.body)
+    if event.signer == "paypal":
+        return paypal_headers(event.body)
+    return {"Content-Type": "application/json"}
+
+
+@dataclass
+class Tally:
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    statuses: Counter = field(default_factory=Counter)
+    acknowledged: set = field(default_factory=set)
+    effects: Counter = field(default_factory=Counter)  # non-duplicate outcomes per event
+    latencies: list = field(default_factory=list)
+    requests: int = 0
+    errors: Counter = field(default_factory=Counter)  # provider, status, message
+
+
+Send = Callable[[str, str, bytes | None, dict[str, str]], tuple[int, bytes]]
+
+
+def http_sender(port: int) -> Callable[[], Send]:
+    """A kept-alive connection per worker to the stack's API (chalice local)."""
+    def make() -> Send:
+        state = {"connection": http.client.HTTPConnection(HOST, port, timeout=60)}
+
+        def send(method: str, path: str, body: bytes | None, headers: dict[str, str]) -> tuple[int, bytes]:
+            try:
+                state["connection"].request(method, path, body=body, headers=headers)
+                response = state["connection"].getresponse()
+                return response.status, response.read()
+            except (OSError, http.client.HTTPException):
+                state["connection"].close()
+                state["connection"] = http.client.HTTPConnection(HOST, port, timeout=60)
+                return 0, b""
+        return send
+    return make
+
+
+def in_process_sender(client: Any) -> Callable[[], Send]:
+    """The same app in this process (chalice.test.Client), its boto3 clients on the stack's
+    emulator: what the API costs without the development server. One request at a time,
+    as one Lambda container serves them: the app object holds `current_request`, so
+    concurrent threads on one app would read each other's headers."""
+    container = threading.Lock()
+
+    def make() -> Send:
+        def send(method: str, path: str, body: bytes | None, headers: dict[str, str]) -> tuple[int, bytes]:
+            with container:
+                response = client.http.request(method, path, headers=headers, body=body or b"")
+            return response.status_code, response.body
+        return send
+    return make
+
+
+def parallel(items: list, work: Callable[[Send, Any], None], sender: Callable[[], Send]) -> None:
+    """`work(send, item)` for every item, from WORKERS threads."""
+    pending, lock = list(items), threading.Lock()
+
+    def worker() -> None:
+        send = sender()
+        while True:
+            with lock:
+                if not pending:
+                    return
+                item = pending.pop()
+            work(send, item)
+
+    threads = [threading.Thread(target=worker) for _ in range(WORKERS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+
+def deliver(sender: Callable[[], Send], queue: list[Event], tally: Tally) -> None:
+    def one(send: Send, event: Event) -> None:
+        for _ in range(5):  # a provider retries a 503 (and a dropped connection)
+            started = time.perf_counter()
+            status, body = send("POST", f"/webhooks/{event.provider}", event.body, signed(event))
+            elapsed = time.perf_counter() - started
+            if status == 0:
+                continue
+            outcomes = [e["outcome"] for e in json.loads(body).get("events", [])] if body.startswith(b"{") else []
+            with tally.lock:
+                tally.requests += 1
+                tally.latencies.append(elapsed)
+                tally.statuses[status] += 1
+                if status >= 400:
+                    tally.errors[(event.provider, status, body[:120].decode(errors="replace"))] += 1
+                if 200 <= status < 300:
+                    tally.acknowledged.add((event.provider, event.event_id))
+                    tally.effects[(event.provider, event.event_id)] += sum(o != "duplicate" for o in outcomes)
+            if status != 503:
+                return
+
+    parallel(queue, one, sender)
+
+
+def get_json(sender: Callable[[], Send], paths: list[str]) -> dict[str, tuple[int, Any]]:
+    """GET each path: path -> (status, JSON body)."""
+    answers: dict[str, tuple[int, Any]] = {}
+    lock = threading.Lock()
+
+    def one(send: Send, path: str) -> None:
+        status, body = send("GET", path, None, {})
+        with lock:
+            answers[path] = (status, json.loads(body or b"null"))
+
+    parallel(paths, one, sender)
+    return answers
+
+
+def served_analytics(sender: Callable[[], Send]) -> dict[tuple[str, str, str], dict]:
+    rows = {}
+    for start, end in (("2020-01-01", "2020-12-31"), ("2026-01-01", "2026-12-31")):
+        (status, body), = get_json(sender, [f"/analytics/daily?from={start}&to={end}"]).values()
+        for row in body["days"]:
+            rows[(row["date"], row["provider"], row["currency"])] = {
+                name: row[name] for name in ("count", "by_status", "gross_volume", "refunded_volume", "net_volume")}
+    return rows
+
+
+def verify(label: str, sender: Callable[[], Send], made: list[Payment], everything: list[Payment],
+           events: list[Event], tally: Tally, seconds: float, report: Callable[[str], None]) -> bool:
+    """Check the stack against the ground truth and print the figures; answers all good.
+    `everything`: every payment sent to the stack so far (the daily figures hold them all)."""
+    stored = get_json(sender, [f"/events/{quote(p, safe='')}/{quote(e, safe='')}" for p, e in tally.acknowledged])
+    lost = sum(status != 200 for status, _ in stored.values())
+    paths = {f"/transactions/{p.provider}/{quote(p.payment_id, safe='')}": p for p in made}
+    views = get_json(sender, list(paths))
+    wrong, doubled = [], sum(n > 1 for n in tally.effects.values())
+    for path, (status, body) in views.items():
+        truth = paths[path]
+        if status != 200:
+            wrong.append(path)
+            continue
+        ids = [e["event_id"] for e in body["events"]]
+        doubled += len(ids) - len(set(ids))
+        if (body["status"], body["amount_refunded"], body["amount"]) != (truth.status, truth.refunded, truth.amount):
+            wrong.append(path)
+    expected = truth_analytics(everything)
+    deadline, analytics = time.monotonic() + 180, {}
+    while time.monotonic() < deadline:  # the stream consumer catches up within seconds
+        analytics = served_analytics(sender)
+        if analytics == expected:
+            break
+        time.sleep(2)
+    latencies = sorted(tally.latencies)
+    report(f"[{label}] deliveries {sum(tally.statuses.values()):,} answered, statuses {dict(tally.statuses)}")
+    for (provider, status, message), n in tally.errors.most_common(5):
+        report(f"[{label}] answered {status} {n} times ({provider}): {message}")
+    report(f"[{label}] accepted (distinct events acknowledged) {len(tally.acknowledged):,} of {len(events):,}")
+    report(f"[{label}] lost (acknowledged but not stored): {lost}")
+    report(f"[{label}] doubled (an event with a second effect): {doubled}")
+    report(f"[{label}] final states equal to the ground truth: {'yes' if not wrong else 'no'} "
+           f"({len(made) - len(wrong):,}/{len(made):,})")
+    report(f"[{label}] analytics equal to the ground truth: {'yes' if analytics == expected else 'no'} "
+           f"({len(expected)} day/provider/currency rows)")
+    report(f"[{label}] latency p50 {statistics.median(latencies) * 1000:.1f} ms, "
+           f"p99 {latencies[max(int(len(latencies) * 0.99) - 1, 0)] * 1000:.1f} ms; "
+           f"{tally.requests / seconds:.1f} requests/s over {seconds:.0f} s")
+    return not lost and not doubled and not wrong and analytics == expected
+
+
+def workload(webhooks: int, seed: int, first: int) -> tuple[list[Payment], list[Event], list[Event]]:
+    """The payments, their distinct events, and the shuffled deliveries (1-3 per event)."""
+    rng = random.Random(seed)
+    made = payments(webhooks, rng, first)
+    events = [event for payment in made for event in payment.events]
+    queue = [event for event in events for _ in range(rng.choice([1, 2, 3]))]
+    rng.shuffle(queue)
+    return made, events, queue
+
+
+def run(webhooks: int, port: int, emulator_port: int, seed: int, in_process: bool,
+        report: Callable[[str], None]) -> bool:
+    endpoint_url = f"http://{HOST}:{emulator_port}"
+    secrets = Path(tempfile.mkstemp(suffix=".json")[1])
+    secrets.write_text(json.dumps({**SECRETS, "paypal": paypal_secrets()}))
+    log = Path(tempfile.gettempdir()) / f"load-benchmark-{os.getpid()}.log"
+    report(f"stack output: {log}; load average at start: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    supervisor = Supervisor()
+    good = True
+    try:
+        with children_output_to(log):
+            supervisor.start(emulator_process(emulator_port))
+            api = supervisor.launch(api_process(endpoint_url, port))
+            outputs = provision.provision(endpoint_url, STAGE, secrets)
+            api.wait_ready()
+            open_api(api)
+            for worker in build_workers(endpoint_url, outputs):
+                supervisor.start(worker)
+        pids = {child.name: child.popen.pid for child in supervisor.children if child.popen is not None}
+        pids["this process (in-process app)"] = os.getpid()
+        senders = [("chalice local over HTTP", http_sender(port))]
+        if in_process:
+            senders.append(("in-process app", in_process_sender(in_process_client(endpoint_url, outputs))))
+        everything: list[Payment] = []
+        for number, (label, sender) in enumerate(senders):
+            made, events, queue = workload(webhooks, seed + number, first=number * 10_000_000)
+            everything += made
+            report(f"[{label}] payments {len(made):,}; webhooks (distinct events) {len(events):,}; deliveries "
+                   f"{len(queue):,} (each event 1-3 times, shuffled, {WORKERS} workers)")
+            cpu_before = {name: cpu_seconds(pid) for name, pid in pids.items()}
+            tally, started = Tally(), time.perf_counter()
+            deliver(sender, queue, tally)
+            seconds = time.perf_counter() - started
+            cpu_ms = {name: (cpu_seconds(pid) - cpu_before[name]) * 1000 / max(tally.requests, 1)
+                      for name, pid in pids.items()}
+            good = verify(label, sender, made, everything, events, tally, seconds, report) and good
+            report(f"[{label}] CPU ms per request: " + ", ".join(f"{name} {ms:.1f}" for name, ms in cpu_ms.items()))
+        report("feed events per change, alerts per incident: not measured yet (this script does not read "
+               "the change feed or the payment alerts)")
+        report(f"load average at end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    finally:
+        supervisor.stop_all()
+        secrets.unlink(missing_ok=True)
+    return good
+
+
+def in_process_client(endpoint_url: str, outputs: dict[str, str]) -> Any:
+    """chalice.test.Client over the app, with the environment `make run` gives its API."""
+    from chalice.test import Client
+
+    from local.run import app_env
+
+    os.environ.update(app_env(endpoint_url, outputs, base={}))
+    from app import app
+
+    return Client(app, stage_name="local", project_dir=str(REPO))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--webhooks", type=int, default=10_000)
+    parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", 8170)))
+    parser.add_argument("--emulator-port", type=int, default=int(os.environ.get("EMULATOR_PORT", 4670)))
+    parser.add_argument("--seed", type=int, default=17)
+    parser.add_argument("--in-process", action="store_true",
+                        help="also drive the same app in this process (chalice.test.Client) after the HTTP run")
+    args = parser.parse_args()
+    good = run(args.webhooks, args.port, args.emulator_port, args.seed, args.in_process,
+               lambda line: print(line, flush=True))
+    sys.exit(0 if good else 1)
+
+
+if __name__ == "__main__":
+    main()
