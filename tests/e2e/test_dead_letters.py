@@ -75,7 +75,7 @@ def analytics_poller(aws):
 
 
 def test_every_dead_letter_queue_is_listed_with_its_depth(client) -> None:
-    assert depths(client) == {"stream-failures": 0, "schedule": 0}
+    assert depths(client) == {"stream-failures": 0, "schedule": 0, "payment-alerts": 0, "risk-assessments": 0}
 
 
 def test_an_unknown_dead_letter_queue_is_404(client) -> None:

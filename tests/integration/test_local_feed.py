@@ -39,13 +39,17 @@ def test_a_consumers_queue_on_the_local_bus_receives_each_business_change_within
         posted = time.monotonic()
         for body in (succeeded, refunded, succeeded):  # the last is a duplicate: nothing new
             post(f"{stack.api}/webhooks/stripe", body)
-        events = receive_feed(sqs, queue, wait_seconds=10, expect=2)
+        # the full refund within the hour raises the risk level to review: the third change
+        events = receive_feed(sqs, queue, wait_seconds=10, expect=3)
         assert time.monotonic() - posted < 10, stack.log()
         assert [(e["detail-type"], e["detail"]["transaction"]["status"]) for e in events] == [
-            ("payment.succeeded", "succeeded"), ("payment.refunded", "refunded")], stack.log()
-        first, second = (e["detail"] for e in events)
-        assert first["version"] < second["version"]
+            ("payment.succeeded", "succeeded"), ("payment.refunded", "refunded"),
+            ("payment.updated", "refunded")], stack.log()
+        first, second, assessed = (e["detail"] for e in events)
+        assert first["version"] < second["version"] < assessed["version"]
         assert second["previous"] == {"status": "succeeded", "amount_refunded": 0}
         assert second["cause"] == {"event_id": "evt_feed_2", "type": "charge.refunded"}
+        assert assessed["cause"] is None and assessed["transaction"]["risk"]["level"] == "review"
+        assert [r["rule"] for r in assessed["transaction"]["risk"]["reasons"]] == ["rapid_refund"]
         assert receive_feed(sqs, queue, wait_seconds=1.5, expect=1) == []  # the duplicate
     assert stack.runner.returncode == 0, stack.log()

@@ -43,7 +43,8 @@ def test_transactions_table_has_both_gsis_and_a_new_and_old_images_stream(aws: A
     indexes = {gsi["IndexName"]: gsi for gsi in table["GlobalSecondaryIndexes"]}
     assert _keys(indexes["by-merchant"]["KeySchema"]) == {"merchant_id": "HASH", "created_key": "RANGE"}
     assert _keys(indexes["by-customer"]["KeySchema"]) == {"customer_id": "HASH", "created_key": "RANGE"}
-    assert {i["Projection"]["ProjectionType"] for i in indexes.values()} == {"ALL"}
+    assert {name: i["Projection"]["ProjectionType"] for name, i in indexes.items()} == {
+        "by-merchant": "ALL", "by-customer": "ALL", "archivable": "ALL", "by-provider": "KEYS_ONLY"}
     assert table["StreamSpecification"] == {"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"}
     assert table["LatestStreamArn"] == aws.outputs["TransactionsStreamArn"]
 

@@ -103,7 +103,7 @@ def test_the_archive_lines_are_the_transaction_as_get_answers_it(services) -> No
     assert key.startswith("transactions/provider=generic/dt=")
     assert set(line) == {"provider", "id", "status", "amount", "currency", "amount_refunded",
                          "merchant_id", "customer_id", "payment_method", "live", "created_at",
-                         "updated_at", "last_event_at", "events"}
+                         "updated_at", "last_event_at", "risk", "events"}
     assert [e["event_id"] for e in line["events"]] == [e.event_id for e in next(iter(data.old.values())).events]
 
 
