@@ -4,6 +4,7 @@ once. The stream consumer runs under the same local mapping `make run` uses, whi
 Lambda's on-failure record to the stream-failures queue when it gives up on a record."""
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
@@ -171,3 +172,89 @@ def test_a_scheduled_job_that_failed_is_dead_lettered_and_redriven_once(aws, cli
     assert redrive(client, "schedule") == {"redriven": 1, "failed": 0, "complete": True}
     assert depths(client)["schedule"] == 0
     assert redrive(client, "schedule") == {"redriven": 0, "failed": 0, "complete": True}
+
+
+# SQS consumers: the webhook -> the stream -> the feed publisher -> the bus -> the rule ->
+# the consumer's queue, polled by the same QueuePoller `make run` uses.
+
+CONSUMERS = {  # dead-letter queue name: (source queue suffix, handler, the call it makes, its service)
+    "payment-alerts": ("payment-alerts-queue", "send_payment_alerts", "Publish", "sns"),
+    "risk-assessments": ("risk-assessments", "assess_payment_risk", "UpdateItem", "dynamodb"),
+}
+
+
+def queue_poller(aws, queue: str, function: str):
+    from app import app
+    from local.queue_poller import QueuePoller
+
+    return QueuePoller(aws.client("sqs"), queue, app.handler_map[function], function=function,
+                       report=lambda line: None)
+
+
+def waiting(aws, queue: str) -> int:
+    sqs = aws.client("sqs")
+    url = sqs.get_queue_url(QueueName=queue)["QueueUrl"]
+    attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=[
+        "ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"])["Attributes"]
+    return int(attributes["ApproximateNumberOfMessages"]) + int(attributes["ApproximateNumberOfMessagesNotVisible"])
+
+
+def alerts_topic_subscriber(aws) -> str:
+    sqs = aws.client("sqs")
+    url = sqs.create_queue(QueueName="dead-letters-alerts-subscriber")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    aws.client("sns").subscribe(TopicArn=aws.outputs["PaymentAlertsTopicArn"], Protocol="sqs", Endpoint=arn,
+                                Attributes={"RawMessageDelivery": "true"})
+    return url
+
+
+def alerts_published(aws, url: str) -> list[tuple[str, str]]:
+    sqs, found = aws.client("sqs"), []
+    while messages := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", []):
+        for message in messages:
+            body = json.loads(message["Body"])
+            found.append((body["kind"], body["key"]))
+            sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+    return found
+
+
+def consumer_done(aws, client, name: str, url: str, intent: str) -> bool:
+    if name == "payment-alerts":
+        return alerts_published(aws, url) == [("payment_failed", f"stripe/{intent}")]
+    return client.http.get(f"/transactions/stripe/{intent}").json_body["risk"] is not None
+
+
+@pytest.mark.parametrize("name", list(CONSUMERS))
+def test_a_consumer_message_that_kept_failing_is_redriven_to_its_queue_once(aws, client, monkeypatch,
+                                                                             name: str) -> None:
+    # Redelivered at once (not after the poller's growing delay), so maxReceiveCount is reached quickly.
+    monkeypatch.setattr("local.queue_poller.redelivery_delay", lambda attempts: 0.0)
+    suffix, function, operation, service = CONSUMERS[name]
+    queue = f"payment-webhooks-local-{suffix}"
+    subscriber = alerts_topic_subscriber(aws)
+    intent = f"pi_dl_{function}"
+    body = stripe_event(f"evt_dl_{function}", "payment_intent.payment_failed", JAN_1,
+                        payment_intent(intent, "requires_payment_method"))
+    assert client.http.post("/webhooks/stripe", headers=stripe_headers(body), body=body).status_code == 200
+    assert consumer_poller(aws, "publish_payment_changes").poll_once() > 0  # the feed event reaches the queue
+    assert waiting(aws, queue) == 1
+
+    poller = queue_poller(aws, queue, function)
+    with failing(operation, service) as calls:  # the consumer's own call is refused: every receive fails
+        for _ in range(20):
+            if depths(client)[name]:
+                break
+            assert poller.poll_once() == 0
+    assert len(calls) == 5  # the queue's maxReceiveCount, then SQS moved it
+    assert depths(client)[name] == 1 and waiting(aws, queue) == 0
+    assert not consumer_done(aws, client, name, subscriber, intent)
+
+    assert redrive(client, name) == {"redriven": 1, "failed": 0, "complete": True}
+    assert depths(client)[name] == 0 and waiting(aws, queue) == 1  # back in its source queue
+    assert poller.poll_once() == 1
+    assert consumer_done(aws, client, name, subscriber, intent)
+    assert waiting(aws, queue) == 0
+
+    assert redrive(client, name) == {"redriven": 0, "failed": 0, "complete": True}
+    assert poller.poll_once() == 0 and waiting(aws, queue) == 0 and depths(client)[name] == 0
+    assert alerts_published(aws, subscriber) == []  # nothing sent again
