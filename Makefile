@@ -107,7 +107,7 @@ backfill: $(STAMP) require-file
 
 RELIABILITY_TESTS = tests/integration/test_supply_chain.py tests/integration/test_packaging.py \
 	tests/e2e/test_signature_attacks.py tests/e2e/test_hostile_input_properties.py \
-	tests/e2e/test_openapi_fuzz.py tests/e2e/test_faults.py
+	tests/e2e/test_openapi_fuzz.py tests/e2e/test_faults.py tests/integration/test_least_privilege.py
 
 reliability: $(STAMP)
 	@report=$$(mktemp); \
