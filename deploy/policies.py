@@ -131,8 +131,8 @@ DEAD_LETTER_QUEUES = ("StreamFailuresQueue", "ScheduleDeadLetterQueue", *CONSUME
 
 def operations_api(r: StageResources) -> list[Statement]:
     """The admin routes: dead-letter depths and redrive (letters read, deleted or released;
-    stream ranges re-read; the consumer or job invoked with its own role), and bulk replay
-    through the events index."""
+    stream ranges re-read, or when trimmed re-applied from the table; the consumer or job
+    invoked with its own role), and bulk replay through the events index."""
     return [
         allow("DeadLetterQueues", ["sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueAttributes",
                                    "sqs:GetQueueUrl", "sqs:ReceiveMessage"], dead_letter_queue_arns(r)),
@@ -142,6 +142,11 @@ def operations_api(r: StageResources) -> list[Statement]:
         allow("RedriveInvocations", ["lambda:InvokeFunction"],
               [r.function(f) for f in (*STREAM_HANDLERS, *SCHEDULED_JOBS)]),
         allow("ReplayIndex", ["dynamodb:Query"], [r.index("EventsTable", "by-provider-received")]),
+        # a stream failure the stream no longer holds, re-applied from the table
+        # (services/table_redrive.py): events and transactions are read, and versions moved
+        # on, with TransactionsReadWrite; analytics days are recounted by provider and set
+        allow("RecountedDays", ["dynamodb:Query"], [r.index("TransactionsTable", "by-provider")]),
+        allow("RecountedFigures", ["dynamodb:UpdateItem"], [r.table("AnalyticsTable")]),
     ]
 
 
