@@ -23,7 +23,10 @@ Then, per consumer, what makes it whole again, idempotently:
   per-shard marks, and the deltas of the lost records cannot be rebuilt. So each affected
   (day, provider) is recounted from the table (its transactions through the `by-provider`
   index, each read consistently) and every currency's bucket whose figures differ is set to
-  the recount, on condition that its figures are still what was read. That is exact only
+  the recount, on condition that its figures are still what was read. The affected days
+  are each transaction's created day and the days its listed events occurred on: a lost
+  change may have moved the created day (until a provider states it, it is the first
+  event's time), and the day it moved from must lose what it counted. That is exact only
   if no change counted can also reach the bucket as a delta, before or after the recount;
   hence the recount is refused (the letter stays, failed) while any transaction of that day
   and provider changed less than `SETTLED_AFTER` ago, longer than the stream keeps records.
@@ -108,7 +111,8 @@ class TableRedrive:
                 _check(out_of_time)
                 moved += self._announcer.reannounce(txn.provider, txn.id, requester)
             return Reapplied(transactions=moved)
-        days = sorted({(txn.created_at.astimezone(timezone.utc).date(), txn.provider) for txn in named})
+        days = sorted({(_utc_day(moment), txn.provider) for txn in named
+                       for moment in (txn.created_at, *(event.occurred_at for event in txn.events))})
         return Reapplied(buckets=sum(self._recount(day, provider, out_of_time) for day, provider in days))
 
     def _named(self, start: datetime, end: datetime, out_of_time: Callable[[], bool]) -> list[Transaction]:
@@ -160,6 +164,10 @@ class TableRedrive:
                     f"transactions of {day} {provider} changed within the stream's 24 hours; "
                     f"redrive after {format_iso(txn.updated_at + SETTLED_AFTER)}")
             yield txn
+
+
+def _utc_day(moment: datetime) -> date:
+    return moment.astimezone(timezone.utc).date()
 
 
 def _check(out_of_time: Callable[[], bool]) -> None:
