@@ -35,7 +35,10 @@ Then, per consumer, what makes it whole again, idempotently:
   figures), and a change made after the table was read is either applied by the consumer
   before the write, which then finds the figures moved and reads again, or after it, on top
   of figures that did not count it. A second recount finds every bucket exact and writes
-  nothing. A day still changing is recounted by a redrive once it has settled.
+  nothing. A day still changing is recounted by a redrive once it has settled. One case is
+  left open: a transaction the letter does not name whose created day moved away from a
+  recounted day within those 25 hours (a provider stating it late) is taken off that day twice,
+  by the recount and by its own delta; the named transactions are checked for exactly that.
 """
 from __future__ import annotations
 
@@ -111,6 +114,8 @@ class TableRedrive:
                 _check(out_of_time)
                 moved += self._announcer.reannounce(txn.provider, txn.id, requester)
             return Reapplied(transactions=moved)
+        for txn in named:  # one that moved away from a day recounted here would not be among its own
+            self._settled(txn)
         days = sorted({(_utc_day(moment), txn.provider) for txn in named
                        for moment in (txn.created_at, *(event.occurred_at for event in txn.events))})
         return Reapplied(buckets=sum(self._recount(day, provider, out_of_time) for day, provider in days))
@@ -153,17 +158,20 @@ class TableRedrive:
         raise NotReapplied(f"the figures of {day} {provider} kept changing while they were recounted")
 
     def _day_transactions(self, day: date, provider: str, out_of_time: Callable[[], bool]) -> Iterable[Transaction]:
-        settled = self._clock() - SETTLED_AFTER
         for payment_id in self._days.created_on(provider, day):
             _check(out_of_time)
             txn = self._transactions.get(provider, payment_id)
-            if txn is None:
-                continue
-            if txn.updated_at > settled:
-                raise NotReapplied(
-                    f"transactions of {day} {provider} changed within the stream's 24 hours; "
-                    f"redrive after {format_iso(txn.updated_at + SETTLED_AFTER)}")
-            yield txn
+            if txn is not None:
+                yield self._settled(txn)
+
+    def _settled(self, txn: Transaction) -> Transaction:
+        """`txn`, unless its counted fields changed too recently to recount (module docstring).
+        `updated_at` moves with every change of them (domain/transaction.py)."""
+        if txn.updated_at > self._clock() - SETTLED_AFTER:
+            raise NotReapplied(
+                f"{txn.ref} changed within the stream's 24 hours; redrive after "
+                f"{format_iso(txn.updated_at + SETTLED_AFTER)}")
+        return txn
 
 
 def _utc_day(moment: datetime) -> date:
