@@ -22,7 +22,7 @@ import os
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from functools import partial
 
 import chalice.test
@@ -295,6 +295,10 @@ def deploy_functions_without_code(url: str) -> None:
             Handler="app.handler", Code={"ZipFile": archive.getvalue()})
 
 
+BEFORE_THE_TRIM_HORIZON = ("1000000000000000000001", "1000000000000000000002")
+"""A range older than the shard's first record: what a letter names once the stream trimmed it."""
+
+
 def operations_steps(stack: IamStack, client: Client) -> list[Step]:
     """The admin routes' storage paths (docs/api.md section 11), in order: the dead-letter
     depths; a redrive of Lambda's on-failure record for the latest stream record (re-read,
@@ -311,7 +315,9 @@ def operations_steps(stack: IamStack, client: Client) -> list[Step]:
         if response.status_code != 200:
             return response.status_code, None
         report = response.json_body
-        return 200, " and ".join(k for k in ("redriven", "failed") if report[k]) or "nothing"
+        done = [k for k in ("redriven", "failed") if report[k]] + [
+            f"reapplied {k}" for k, n in report.get("reapplied", {}).items() if n]
+        return 200, " and ".join(done) or "nothing"
 
     def redrive_stream_failures() -> dict[str, Outcome]:
         from chalicelib.domain.dead_letters import StreamFailure, stream_failure_record
@@ -325,10 +331,21 @@ def operations_steps(stack: IamStack, client: Client) -> list[Step]:
             arn = f"arn:aws:lambda:{provision.DEFAULT_REGION}:{MOTO_ACCOUNT}:function:{lambda_name(STAGE, function)}"
             admin_sqs.send_message(QueueUrl=queue_url("StreamFailuresQueueArn"), MessageBody=json.dumps(
                 stream_failure_record(failure, arn, 1, "RetryAttemptsExhausted", "2026-01-01T10:00:00Z")))
+        for function in STREAM_HANDLERS:  # the stream no longer holds these: re-applied from the table
+            failure = StreamFailure(function, stream_arn, shard["ShardId"], *BEFORE_THE_TRIM_HORIZON)
+            arn = f"arn:aws:lambda:{provision.DEFAULT_REGION}:{MOTO_ACCOUNT}:function:{lambda_name(STAGE, function)}"
+            admin_sqs.send_message(QueueUrl=queue_url("StreamFailuresQueueArn"), MessageBody=json.dumps(
+                stream_failure_record(failure, arn, 2, "RetryAttemptsExhausted",
+                                      f"{datetime.now(timezone.utc):%Y-%m-%dT%H:%M:%S}Z")))
         admin_sqs.send_message(QueueUrl=queue_url("StreamFailuresQueueArn"), MessageBody="not a record")
+        settled = datetime.now(timezone.utc) + timedelta(hours=26)  # the table path recounts settled days only
+        original_clock, wiring.utc_now = wiring.utc_now, lambda: settled
+        wiring.dead_letter_service.cache_clear()
         try:
             return {"redrive stream failures": redrive("stream-failures")}
         finally:
+            wiring.utc_now = original_clock
+            wiring.dead_letter_service.cache_clear()
             take_letters(admin_sqs, queue_url("StreamFailuresQueueArn"), "")
 
     def redrive_failed_jobs() -> dict[str, Outcome]:
@@ -433,7 +450,8 @@ def test_the_api_function_ingests_queries_and_replays_with_only_its_policy_and_n
     client = app_as(API_HANDLER)
     results = api_flow(client)
     assert run_steps(operations_steps(stack, client)) == {
-        "list dead letters": (200, None), "redrive stream failures": (200, "redriven and failed"),
+        "list dead letters": (200, None),
+        "redrive stream failures": (200, "redriven and failed and reapplied transactions and reapplied buckets"),
         "redrive failed jobs": (200, "redriven and failed"),
         "redrive payment-alerts (budget spent)": (200, "redriven and failed"),
         "redrive payment-alerts": (200, "redriven"),
