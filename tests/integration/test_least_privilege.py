@@ -76,6 +76,9 @@ RECONCILE_REDUCED = without_each_grant(RECONCILE_POLICY, RUNTIME_SIDS)
 RISK = "assess_payment_risk"
 RISK_POLICY = function_policy(STAGE, RISK)
 RISK_REDUCED = without_each_grant(RISK_POLICY, RUNTIME_SIDS)
+WATCH = "watch_dead_letters"
+WATCH_POLICY = function_policy(STAGE, WATCH)
+WATCH_REDUCED = without_each_grant(WATCH_POLICY, RUNTIME_SIDS)
 
 
 @dataclass
@@ -144,6 +147,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[IamStack]:
         reduced += [(f"reconcile {label}", p) for label, p in RECONCILE_REDUCED.items()]
         users[RISK] = create_user(url, f"payment-webhooks-{STAGE}-{RISK}", RISK_POLICY)
         reduced += [(f"risk {label}", p) for label, p in RISK_REDUCED.items()]
+        users[WATCH] = create_user(url, f"payment-webhooks-{STAGE}-{WATCH}", WATCH_POLICY)
+        reduced += [(f"watch {label}", p) for label, p in WATCH_REDUCED.items()]
         for number, (label, policy) in enumerate(sorted(reduced) if EXHAUSTIVE else []):
             users[label] = create_user(url, f"reduced-{number}", policy)
         with iam_enforced(url):
@@ -997,5 +1002,88 @@ def test_the_risk_function_is_denied_everything_outside_its_policy(stack: IamSta
             MessageBody="{}"),
         "the stream": status_of(stack.client_as(RISK, "dynamodbstreams").describe_stream,
                                 StreamArn=stack.outputs["TransactionsStreamArn"]),
+    }
+    assert denied == {name: DENIED for name in denied}
+
+
+# --- the dead-letter watch (docs/api.md section 9) ---
+
+def watch_flow(stack: IamStack, app_as: Callable[[str], Client], user: str) -> dict[str, object]:
+    """The watch with `user`'s keys: a letter waiting in every dead-letter queue opens an
+    incident per queue, alerted once (the next check alerts nothing new); once the queues
+    are drained the check closes the incidents; then Lambda's delivery of a failed run."""
+    tag = uuid.uuid4().hex[:10]
+    admin_sqs = stack.client_as("admin", "sqs")
+    urls = [f"{stack.endpoint_url}/{MOTO_ACCOUNT}/{queue.queue}"
+            for queue in dead_letter_queues(f"payment-webhooks-{STAGE}")]
+    for url in urls:
+        drain(admin_sqs, url)
+        admin_sqs.send_message(QueueUrl=url, MessageBody=json.dumps({"letter": tag}))
+    job = app_as(user)
+    event = job.events.generate_cw_event("aws.events", "Scheduled Event", {}, [])
+
+    def check() -> list[tuple[int, bool]] | None:
+        try:
+            return [(q["depth"], q["alerted"]) for q in job.lambda_.invoke(WATCH, event).payload["queues"]]
+        except Exception:  # noqa: BLE001 - a denied call surfaces as the job's error
+            return None
+
+    results: dict[str, object] = {"letters waiting": check(), "still waiting": check()}
+    for url in urls:
+        take_letters(admin_sqs, url, "")
+    results["drained"] = check()
+    queue_name = stack.outputs["ScheduleDeadLetterQueueArn"].split(":")[-1]
+    results["dead-letter a failed run"] = status_of(
+        stack.client_as(user, "sqs").send_message, QueueUrl=f"{stack.endpoint_url}/{MOTO_ACCOUNT}/{queue_name}",
+        MessageBody="{}") == 200
+    take_letters(admin_sqs, f"{stack.endpoint_url}/{MOTO_ACCOUNT}/{queue_name}", "")
+    return results
+
+
+def drain(sqs, url: str, timeout: float = 60.0) -> None:
+    """Empty the queue, letters in flight included (a redrive refused midway leaves some
+    invisible until their visibility timeout ends)."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while True:
+        take_letters(sqs, url, "")
+        attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
+        if not any(int(attributes[a]) for a in ("ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible")):
+            return
+        assert time.monotonic() < deadline, f"{url} did not drain: {attributes}"
+        time.sleep(1)
+
+
+def test_the_dead_letter_watch_alerts_once_per_incident_with_only_its_policy_and_needs_all_of_it(
+        app_as, stack: IamStack) -> None:
+    since = stack.authorizations.mark()
+    queues = len(dead_letter_queues(f"payment-webhooks-{STAGE}"))
+    assert watch_flow(stack, app_as, WATCH) == {
+        "letters waiting": [(1, True)] * queues, "still waiting": [(1, False)] * queues,
+        "drained": [(0, False)] * queues, "dead-letter a failed run": True}
+    assert_every_grant_relied_on(stack, WATCH, WATCH_POLICY, since)
+
+
+@pytest.mark.parametrize("grant", removal_tier("watch", WATCH_REDUCED))
+def test_without_any_one_watch_grant_some_flow_is_refused(app_as, stack: IamStack, grant: str) -> None:
+    results = watch_flow(stack, app_as, grant)
+    assert None in results.values() or not results["dead-letter a failed run"], \
+        f"the watch works without {grant}: {results}"
+
+
+def test_the_dead_letter_watch_is_denied_everything_outside_its_policy(stack: IamStack) -> None:
+    sqs, ddb = stack.client_as(WATCH, "sqs"), stack.client_as(WATCH, "dynamodb")
+    queue = lambda name: f"{stack.endpoint_url}/{MOTO_ACCOUNT}/{name}"  # noqa: E731
+    denied = {
+        "reading a letter": status_of(sqs.receive_message, QueueUrl=queue(f"payment-webhooks-{STAGE}-stream-failures")),
+        "purging a queue": status_of(sqs.purge_queue, QueueUrl=queue(f"payment-webhooks-{STAGE}-schedule-dlq")),
+        "another stage's queue": status_of(sqs.get_queue_attributes, AttributeNames=["All"],
+                                           QueueUrl=queue(f"payment-webhooks-{OTHER_STAGE}-stream-failures")),
+        "scanning the alerts": status_of(ddb.scan, TableName=stack.outputs["AlertsTableName"]),
+        "reading transactions": status_of(ddb.get_item, TableName=stack.outputs["TransactionsTableName"],
+                                          Key={"pk": {"S": "stripe#x"}}),
+        "the operations topic": status_of(stack.client_as(WATCH, "sns").publish,
+                                          TopicArn=stack.outputs["AlertsTopicArn"], Message="x"),
     }
     assert denied == {name: DENIED for name in denied}
