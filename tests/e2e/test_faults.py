@@ -99,6 +99,7 @@ KNOWN: dict[tuple[CallSite, str], str] = {}
 so a fix makes the cell pass and the entry must go."""
 
 FULL = os.environ.get("RELIABILITY") == "full"
+BY_FLOW = os.environ.get("RELIABILITY") == "flows"
 OUTCOMES: dict[tuple[CallSite, str], str] = {}
 REFERENCE: dict[str, object] = {}
 INCIDENT_KINDS = {"dispute", "payment_failed", "risk_high", "reconciliation_mismatch", "dead_letter"}
@@ -213,6 +214,19 @@ CASES = [pytest.param(site, fault, id=f"{site}-{fault}", marks=[pytest.mark.xfai
 def test_a_fault_at_a_call_site_loses_doubles_and_misstates_nothing_after_retries(
         stage, aws, shared_reference, site, fault) -> None:
     faulted_run(stage, aws, shared_reference, [(site, fault)])
+
+
+FLOW_CASES = [pytest.param(flow, fault, id=f"{flow}-{fault}")
+              for flow in sorted(set(CALL_SITES.values())) for fault in FAULTS if BY_FLOW]
+"""Every cell in a tenth of the runs (RELIABILITY=flows): one run per flow and fault, the
+fault armed at every call site of the flow at once; a difference is then narrowed down cell
+by cell with RELIABILITY=full."""
+
+
+@pytest.mark.parametrize("flow, fault", FLOW_CASES)
+def test_a_fault_at_every_call_site_of_a_flow_at_once_loses_doubles_and_misstates_nothing(
+        stage, aws, shared_reference, flow, fault) -> None:
+    faulted_run(stage, aws, shared_reference, [(site, fault) for site, of in CALL_SITES.items() if of == flow])
 
 
 def test_the_webhook_analytics_feed_alert_and_lease_writes_failing_once_each_lose_and_double_nothing(

@@ -88,7 +88,10 @@ RECONCILED = [record("ord-faults-1", amount=12550, merchant_id="m-42",
                      created_at=datetime(2026, 1, 2, 9, 59, 58, tzinfo=timezone.utc)),
               record("ord-faults-missing", created_at=datetime(2026, 1, 2, 7, tzinfo=timezone.utc))]
 ANALYTICS_RANGES = (("2020-01-01", "2020-12-31"), ("2026-01-01", "2026-12-31"))
-RETRIES = 4
+RETRIES = 12
+"""Tries of a request or runs of a job before a promise counts as broken (providers retry for
+days, schedules rerun for ever): a fault at each of a flow's call sites at once can fail as
+many tries in a row as the flow has sites."""
 FEED_QUEUE, ALERTS_QUEUE = "faults-feed-subscriber", "faults-alerts-subscriber"
 
 
