@@ -15,13 +15,23 @@ Printed: webhooks and deliveries sent, accepted, lost (acknowledged but not stor
 and each process's CPU per request, which says whether the development server is the
 bottleneck (it is not when the emulator spends more CPU per request than the API).
 
-    python benchmarks/load.py                    # 10,000 webhooks (docs/reliability.md)
-    python benchmarks/load.py --webhooks 1000    # a shorter run
+The change feed and the payment alerts are measured as a downstream team sees them: a queue
+subscribed to the bus by a rule (docs/change-feed.md) and a queue subscribed to the alerts
+topic. Printed: feed events per change (each `detail.id` is one change) and the changes that
+came more than once, payments whose newest feed event disagrees with the ground truth (or that
+have none: must be 0); alerts per incident (kind and key), by kind, the incidents in the
+alerts table, and the `payment_failed` incidents against the ground truth (one per payment
+that ended failed).
+
+    python benchmarks/load.py                    # 10,000 webhooks, over HTTP then in-process (docs/reliability.md)
+    python benchmarks/load.py --webhooks 1000 --mode http   # a shorter run, over HTTP only
 """
 from __future__ import annotations
 
 import argparse
+import contextlib
 import http.client
+import itertools
 import json
 import os
 import random
@@ -52,6 +62,10 @@ from tests.support.signing import (  # noqa: E402
 )
 
 WORKERS = 16
+PROVIDER_TRIES = 30
+"""Deliveries of one event before the benchmark gives up on it. Providers retry a 503 for days
+(Stripe 3, Adyen 30): an overloaded emulator's read timeouts are answered 503, and an event
+given up on too soon would count against the ground truth as if the service had dropped it."""
 DAY = "2026-11-15"
 BASE = 1794736800  # 2026-11-15T10:00:00Z
 CAPTURED = {"succeeded", "partially_refunded", "refunded", "disputed"}
@@ -230,17 +244,20 @@ def http_sender(port: int) -> Callable[[], Send]:
     return make
 
 
-def in_process_sender(client: Any) -> Callable[[], Send]:
+def in_process_sender(clients: list[Any]) -> Callable[[], Send]:
     """The same app in this process (chalice.test.Client), its boto3 clients on the stack's
-    emulator: what the API costs without the development server. One request at a time,
-    as one Lambda container serves them: the app object holds `current_request`, so
-    concurrent threads on one app would read each other's headers."""
-    container = threading.Lock()
+    emulator: what the API costs without the development server. Each worker has a
+    container of its own, as each concurrent request has in Lambda: an app object serves one
+    request at a time (it holds `current_request`), so each container is the app module
+    loaded once more (tests/support/in_process.py's reasoning, WORKERS times)."""
+    turns, lock = itertools.cycle(clients), threading.Lock()
 
-    def make() -> Send:
+    def make() -> Send:  # each of one run's WORKERS threads gets a container of its own
+        with lock:
+            client = next(turns)
+
         def send(method: str, path: str, body: bytes | None, headers: dict[str, str]) -> tuple[int, bytes]:
-            with container:
-                response = client.http.request(method, path, headers=headers, body=body or b"")
+            response = client.http.request(method, path, headers=headers, body=body or b"")
             return response.status_code, response.body
         return send
     return make
@@ -268,7 +285,9 @@ def parallel(items: list, work: Callable[[Send, Any], None], sender: Callable[[]
 
 def deliver(sender: Callable[[], Send], queue: list[Event], tally: Tally) -> None:
     def one(send: Send, event: Event) -> None:
-        for _ in range(5):  # a provider retries a 503 (and a dropped connection)
+        for attempt in range(PROVIDER_TRIES):  # a provider retries a 503 (and a dropped connection)
+            if attempt:
+                time.sleep(min(0.2 * 2 ** attempt, 5.0))
             started = time.perf_counter()
             status, body = send("POST", f"/webhooks/{event.provider}", event.body, signed(event))
             elapsed = time.perf_counter() - started
@@ -315,11 +334,12 @@ def served_analytics(sender: Callable[[], Send]) -> dict[tuple[str, str, str], d
 
 
 def verify(label: str, sender: Callable[[], Send], made: list[Payment], everything: list[Payment],
-           events: list[Event], tally: Tally, seconds: float, report: Callable[[str], None]) -> bool:
+           events: list[Event], tally: Tally, seconds: float, report: Callable[[str], None],
+           downstream: "Downstream") -> bool:
     """Check the stack against the ground truth and print the figures; answers all good.
     `everything`: every payment sent to the stack so far (the daily figures hold them all)."""
-    stored = get_json(sender, [f"/events/{quote(p, safe='')}/{quote(e, safe='')}" for p, e in tally.acknowledged])
-    lost = sum(status != 200 for status, _ in stored.values())
+    stored = downstream.stored_events()  # a scan: reading 10,000 events one GET at a time costs minutes
+    lost = sum(key not in stored for key in tally.acknowledged)
     paths = {f"/transactions/{p.provider}/{quote(p.payment_id, safe='')}": p for p in made}
     views = get_json(sender, list(paths))
     wrong, doubled = [], sum(n > 1 for n in tally.effects.values())
@@ -353,7 +373,93 @@ def verify(label: str, sender: Callable[[], Send], made: list[Payment], everythi
     report(f"[{label}] latency p50 {statistics.median(latencies) * 1000:.1f} ms, "
            f"p99 {latencies[max(int(len(latencies) * 0.99) - 1, 0)] * 1000:.1f} ms; "
            f"{tally.requests / seconds:.1f} requests/s over {seconds:.0f} s")
-    return not lost and not doubled and not wrong and analytics == expected
+    feed_good = downstream.report_feed(label, made, report)
+    alerts_good = downstream.report_alerts(label, made, report)
+    return not lost and not doubled and not wrong and analytics == expected and feed_good and alerts_good
+
+
+FEED_QUEUE, ALERTS_QUEUE = "load-feed-subscriber", "load-alerts-subscriber"
+
+
+class Downstream:
+    """A downstream team's view of the stack: its queue on the change feed, its queue on the
+    payment alerts topic; and the events table read by a scan (the test's own clients)."""
+
+    def __init__(self, endpoint_url: str, outputs: dict[str, str]) -> None:
+        import boto3
+
+        from tests.support.feed import subscribe_queue
+
+        session = boto3.session.Session(region_name=provision.DEFAULT_REGION, **provision.DUMMY_CREDENTIALS)
+        self._sqs = session.client("sqs", endpoint_url=endpoint_url)
+        self._dynamodb = session.client("dynamodb", endpoint_url=endpoint_url)
+        self._outputs = outputs
+        self._feed = subscribe_queue(session.client("events", endpoint_url=endpoint_url), self._sqs,
+                                     outputs["ChangeFeedBusName"], FEED_QUEUE)
+        self._alerts = self._sqs.create_queue(QueueName=ALERTS_QUEUE)["QueueUrl"]
+        arn = self._sqs.get_queue_attributes(QueueUrl=self._alerts, AttributeNames=["QueueArn"])["Attributes"]
+        session.client("sns", endpoint_url=endpoint_url).subscribe(
+            TopicArn=outputs["PaymentAlertsTopicArn"], Protocol="sqs", Endpoint=arn["QueueArn"],
+            Attributes={"RawMessageDelivery": "true"})
+
+    def stored_events(self) -> set[tuple[str, str]]:
+        found: set[tuple[str, str]] = set()
+        pages = self._dynamodb.get_paginator("scan").paginate(
+            TableName=self._outputs["EventsTableName"], ProjectionExpression="pk", ConsistentRead=True)
+        for page in pages:
+            for item in page["Items"]:
+                provider, _, event_id = item["pk"]["S"].partition("#")
+                found.add((provider, event_id))
+        return found
+
+    def _drain(self, url: str, quiet_seconds: float = 10.0, limit_seconds: float = 600.0) -> list[dict[str, Any]]:
+        """Every message until none came for `quiet_seconds` (the consumers have caught up)."""
+        found: list[dict[str, Any]] = []
+        quiet_since, deadline = time.monotonic(), time.monotonic() + limit_seconds
+        while time.monotonic() - quiet_since < quiet_seconds and time.monotonic() < deadline:
+            messages = self._sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
+            if not messages:
+                time.sleep(0.5)
+                continue
+            quiet_since = time.monotonic()
+            found += [json.loads(m["Body"]) for m in messages]
+            self._sqs.delete_message_batch(QueueUrl=url, Entries=[
+                {"Id": str(n), "ReceiptHandle": m["ReceiptHandle"]} for n, m in enumerate(messages)])
+        return found
+
+    def report_feed(self, label: str, made: list[Payment], report: Callable[[str], None]) -> bool:
+        events = self._drain(self._feed)
+        per_change = Counter(event["detail"]["id"] for event in events)
+        newest: dict[tuple[str, str], dict[str, Any]] = {}
+        for event in events:
+            detail = event["detail"]
+            key = (detail["transaction"]["provider"], detail["transaction"]["id"])
+            if key not in newest or detail["version"] > newest[key]["version"]:
+                newest[key] = detail
+        disagree = [p for p in made if (p.provider, p.payment_id) not in newest
+                    or (newest[(p.provider, p.payment_id)]["transaction"]["status"],
+                        newest[(p.provider, p.payment_id)]["transaction"]["amount_refunded"]) != (p.status, p.refunded)]
+        report(f"[{label}] feed: {len(events):,} events for {len(per_change):,} changes "
+               f"({len(events) / max(len(per_change), 1):.3f} events per change; "
+               f"{sum(n > 1 for n in per_change.values())} changes came more than once); "
+               f"payments whose newest feed event is not the ground truth (or that have none): {len(disagree)}")
+        return not disagree
+
+    def report_alerts(self, label: str, made: list[Payment], report: Callable[[str], None]) -> bool:
+        alerts = self._drain(self._alerts)
+        per_incident = Counter((alert["kind"], alert["key"]) for alert in alerts)
+        by_kind = Counter(kind for kind, _ in per_incident)
+        keys = {f"{p.provider}/{p.payment_id}" for p in made}
+        table = [item for page in self._dynamodb.get_paginator("scan").paginate(
+            TableName=self._outputs["AlertsTableName"], ConsistentRead=True) for item in page["Items"]]
+        recorded = {(item["kind"]["S"], item["key"]["S"]) for item in table if item["key"]["S"] in keys}
+        failed_truth = {f"{p.provider}/{p.payment_id}" for p in made if p.status == "failed"}
+        failed_alerted = {key for kind, key in per_incident if kind == "payment_failed" and key in keys}
+        report(f"[{label}] alerts: {len(alerts):,} messages for {len(per_incident):,} incidents "
+               f"({len(alerts) / max(len(per_incident), 1):.3f} per incident; by kind {dict(sorted(by_kind.items()))}); "
+               f"incidents in the alerts table {len(recorded):,}; payment_failed incidents {len(failed_alerted):,} "
+               f"for {len(failed_truth):,} payments that ended failed")
+        return failed_alerted == failed_truth and set(per_incident) == recorded and len(alerts) == len(per_incident)
 
 
 def workload(webhooks: int, seed: int, first: int) -> tuple[list[Payment], list[Event], list[Event]]:
@@ -366,7 +472,7 @@ def workload(webhooks: int, seed: int, first: int) -> tuple[list[Payment], list[
     return made, events, queue
 
 
-def run(webhooks: int, port: int, emulator_port: int, seed: int, in_process: bool,
+def run(webhooks: int, port: int, emulator_port: int, seed: int, mode: str,
         report: Callable[[str], None]) -> bool:
     endpoint_url = f"http://{HOST}:{emulator_port}"
     secrets = Path(tempfile.mkstemp(suffix=".json")[1])
@@ -384,11 +490,12 @@ def run(webhooks: int, port: int, emulator_port: int, seed: int, in_process: boo
             open_api(api)
             for worker in build_workers(endpoint_url, outputs):
                 supervisor.start(worker)
+        downstream = Downstream(endpoint_url, outputs)
         pids = {child.name: child.popen.pid for child in supervisor.children if child.popen is not None}
         pids["this process (in-process app)"] = os.getpid()
-        senders = [("chalice local over HTTP", http_sender(port))]
-        if in_process:
-            senders.append(("in-process app", in_process_sender(in_process_client(endpoint_url, outputs))))
+        senders = [("chalice local over HTTP", http_sender(port))] if mode != "in-process" else []
+        if mode != "http":
+            senders.append(("in-process app", in_process_sender(in_process_clients(endpoint_url, outputs))))
         everything: list[Payment] = []
         for number, (label, sender) in enumerate(senders):
             made, events, queue = workload(webhooks, seed + number, first=number * 10_000_000)
@@ -401,10 +508,8 @@ def run(webhooks: int, port: int, emulator_port: int, seed: int, in_process: boo
             seconds = time.perf_counter() - started
             cpu_ms = {name: (cpu_seconds(pid) - cpu_before[name]) * 1000 / max(tally.requests, 1)
                       for name, pid in pids.items()}
-            good = verify(label, sender, made, everything, events, tally, seconds, report) and good
+            good = verify(label, sender, made, everything, events, tally, seconds, report, downstream) and good
             report(f"[{label}] CPU ms per request: " + ", ".join(f"{name} {ms:.1f}" for name, ms in cpu_ms.items()))
-        report("feed events per change, alerts per incident: not measured yet (this script does not read "
-               "the change feed or the payment alerts)")
         report(f"load average at end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     finally:
         supervisor.stop_all()
@@ -412,16 +517,24 @@ def run(webhooks: int, port: int, emulator_port: int, seed: int, in_process: boo
     return good
 
 
-def in_process_client(endpoint_url: str, outputs: dict[str, str]) -> Any:
-    """chalice.test.Client over the app, with the environment `make run` gives its API."""
+def in_process_clients(endpoint_url: str, outputs: dict[str, str]) -> list[Any]:
+    """A chalice.test.Client per worker, each over its own load of app.py (its own app
+    object, as each Lambda container has), with the environment `make run` gives its API.
+    The composition root (chalicelib.wiring) is shared, as boto3 clients are thread-safe."""
+    import importlib.util
+
     from chalice.test import Client
 
     from local.run import app_env
 
     os.environ.update(app_env(endpoint_url, outputs, base={}))
-    from app import app
-
-    return Client(app, stage_name="local", project_dir=str(REPO))
+    clients = []
+    for n in range(WORKERS):
+        spec = importlib.util.spec_from_file_location(f"load_app_container_{n}", REPO / "app.py")
+        module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
+        spec.loader.exec_module(module)  # type: ignore[union-attr]
+        clients.append(Client(module.app, stage_name="local", project_dir=str(REPO)))
+    return clients
 
 
 def main() -> None:
@@ -430,11 +543,15 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", 8170)))
     parser.add_argument("--emulator-port", type=int, default=int(os.environ.get("EMULATOR_PORT", 4670)))
     parser.add_argument("--seed", type=int, default=17)
-    parser.add_argument("--in-process", action="store_true",
-                        help="also drive the same app in this process (chalice.test.Client) after the HTTP run")
+    parser.add_argument("--mode", choices=("both", "http", "in-process"), default="both",
+                        help="over HTTP (chalice local), the same app in this process (chalice.test.Client), "
+                             "or both one after the other on one stack (default)")
     args = parser.parse_args()
-    good = run(args.webhooks, args.port, args.emulator_port, args.seed, args.in_process,
-               lambda line: print(line, flush=True))
+    console = sys.stdout
+    with open(Path(tempfile.gettempdir()) / f"load-benchmark-app-{os.getpid()}.log", "w") as app_log, \
+            contextlib.redirect_stdout(app_log):  # the in-process app's log lines
+        good = run(args.webhooks, args.port, args.emulator_port, args.seed, args.mode,
+                   lambda line: print(line, file=console, flush=True))
     sys.exit(0 if good else 1)
 
 

@@ -77,10 +77,11 @@ def on_failure_destination(sqs: Any, function: str, stream_arn: str) -> Callable
 def pollers(
     app: Any, clients: Clients,
     checkpoints: Callable[[str, str], Checkpoints] = lambda function, stream_arn: MemoryCheckpoints(),
-    report: Report = report_to_stderr,
+    report: Report = report_to_stderr, clock: Callable[[], float] | None = None,
 ) -> list[Poller]:
     """One poller per stream or queue handler `app` (a Chalice app) registered, in order.
-    `checkpoints(function, stream_arn)` gives each stream consumer its own."""
+    `checkpoints(function, stream_arn)` gives each stream consumer its own; `clock` is the
+    stream pollers' clock for their retry back-off (a test's runs fast)."""
     from chalice.app import DynamoDBEventConfig, ScheduledEventConfig, SQSEventConfig
 
     found: list[Poller] = []
@@ -92,6 +93,7 @@ def pollers(
             found.append(StreamPoller(
                 clients.streams, source.stream_arn, handler, checkpoints(source.name, source.stream_arn),
                 function=source.name, batch_size=source.batch_size, report=report,
+                **({"clock": clock} if clock else {}),
                 on_failure=on_failure_destination(clients.sqs, source.name, source.stream_arn)))
         elif isinstance(source, SQSEventConfig):
             queue = source.queue or str(source.queue_arn).rsplit(":", 1)[1]

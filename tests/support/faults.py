@@ -3,7 +3,7 @@
 Every API call any boto3 client makes passes through `BaseClient._make_api_call`; wrapping
 it records (service, operation, the innermost frame of the app's own code that made the
 call), so call sites are discovered by running the real flows rather than kept by hand.
-The same wrapper injects a fault at one call site, once (a transient fault, as AWS has
+The same wrapper injects a fault at a call site (or several), once each (a transient fault, as AWS has
 them), after the SDK's own retries would have given up:
 
 - `throttling`: the service's throttling error; the request was not applied.
@@ -66,19 +66,17 @@ def fault_error(fault: str, service: str, operation: str) -> Exception:
 
 @dataclass
 class Instrument:
-    """Records every call site hit; with `target` set, fails its next `times` calls."""
+    """Records every call site hit; with sites armed, fails each one's next call, once."""
 
     calls: Counter[CallSite] = field(default_factory=Counter)
-    target: CallSite | None = None
-    fault: str = ""
-    times: int = 0
-    injected: int = 0
+    armed: dict[CallSite, str] = field(default_factory=dict)
+    injected: Counter[CallSite] = field(default_factory=Counter)
 
-    def arm(self, target: CallSite, fault: str, times: int = 1) -> None:
-        self.target, self.fault, self.times, self.injected = target, fault, times, 0
+    def arm(self, target: CallSite, fault: str) -> None:
+        self.armed[target] = fault
 
     def disarm(self) -> None:
-        self.target, self.times = None, 0
+        self.armed.clear()
 
     def call(self, original: Any, client: BaseClient, operation: str, params: Any) -> Any:
         code = calling_code()
@@ -87,12 +85,13 @@ class Instrument:
         service = client.meta.service_model.service_name
         site = CallSite(service, operation, code)
         self.calls[site] += 1
-        if site != self.target or self.injected >= self.times:
+        fault = self.armed.get(site)
+        if fault is None or self.injected[site]:
             return original(client, operation, params)
-        self.injected += 1
-        if self.fault == "timeout":
+        self.injected[site] += 1
+        if fault == "timeout":
             original(client, operation, params)  # applied; the answer is what is lost
-        raise fault_error(self.fault, service, operation)
+        raise fault_error(fault, service, operation)
 
 
 @contextlib.contextmanager

@@ -29,6 +29,10 @@ IN_PROCESS_ENV = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "test
                   "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled", "STAGE": "local"}
 
 
+ANSWERED: Counter[int] = Counter()
+"""Every named app's answers in this process, by status: the hostile-input suites' total."""
+
+
 @contextlib.contextmanager
 def in_process_app(name: str = "") -> Iterator[Client]:
     """The app in-process; with a `name`, how many requests it answered, by status, is
@@ -62,8 +66,12 @@ def in_process_app(name: str = "") -> Iterator[Client]:
                 yield client
             wiring.reset()
             if name:
+                ANSWERED.update(answered)
                 publish(f"{name}: requests answered, by status", f"{sum(answered.values())} requests: "
-                        + ", ".join(f"{status}: {n}" for status, n in sorted(answered.items())))
+                        + ", ".join(f"{status}: {n}" for status, n in sorted(answered.items()))
+                        + f"\nhostile requests in this run so far: {sum(ANSWERED.values())}, answered >= 500: "
+                        + str(sum(n for status, n in ANSWERED.items() if status >= 500))
+                        + " (each one a 503 under injected storage failures: the suites assert it)")
 
 
 def trust_test_paypal(secretsmanager: Any, secret_id: str) -> None:

@@ -175,6 +175,29 @@ def test_a_second_run_while_one_holds_the_lease_does_nothing(services) -> None:
     assert lease.acquire("after-expiry", NOW + timedelta(hours=1))
 
 
+def test_a_lease_written_whose_answer_was_lost_is_held_by_the_run_that_wrote_it(services) -> None:
+    """A read timeout on the lease's write (the SDK's retry then meets its own object's
+    condition failing) must not leave the lease standing against every rerun."""
+    from botocore.exceptions import ReadTimeoutError
+
+    s3 = services.aws_client("s3")
+    lease = ArchiveLease(s3, services.get_settings().archive_bucket)
+    answered = s3.put_object
+
+    def written_then_lost(**params):
+        answered(**params)
+        raise ReadTimeoutError(endpoint_url="https://s3.amazonaws.com/")
+
+    s3.put_object = written_then_lost
+    try:
+        assert lease.acquire("this-run", NOW)
+    finally:
+        del s3.put_object
+    assert lease.holder() == "this-run"
+    assert lease.acquire("this-run", NOW)  # the SDK's retry meeting If-None-Match: still ours
+    assert not lease.acquire("another-run", NOW)
+
+
 def test_a_part_that_is_not_stored_as_written_is_never_relied_on(services, calls) -> None:
     data = seed(services, {("stripe", 40): 2}, recent=0)
 
