@@ -35,7 +35,9 @@ _SESSION: Any = None
 
 def client(service: str, endpoint_url: str) -> Any:
     """A client configured as chalicelib/wiring.aws_client builds the app's, from one
-    session (botocore's data files are read once)."""
+    session (botocore's data files are read once), but for a longer read timeout: the
+    emulator, on a loaded machine, can take longer than the app's 5 s over a request that
+    DynamoDB answers in milliseconds, and a retry would count it twice."""
     import boto3
     from botocore.config import Config
 
