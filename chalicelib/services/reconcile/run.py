@@ -6,8 +6,8 @@ BatchGetItem), compared, and their keys kept on disk (`ExportKeys`). Then, for e
 `by-provider` index; those the export lacks are `extra`. Archived transactions are found
 like live ones: archival replaces a transaction by an archived record that keeps its summary
 (docs/archival.md), so the store's answer is current even for payments archived long ago.
-Memory holds one batch, the covered days and the differences found, whatever the export's
-length. The same service serves `make reconcile` and the nightly job."""
+Memory holds one batch, one index page, the covered days and the differences found,
+whatever the export's length. The same service serves `make reconcile` and the nightly job."""
 from __future__ import annotations
 
 from collections import Counter
