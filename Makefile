@@ -5,6 +5,7 @@
 #   make package STAGE=prod [PACKAGE_DIR=dist/prod]   one SAM template + zip holding everything
 #   make deploy STAGE=prod [DRY_RUN=1]                resources stack, chalice deploy, stream/API settings
 #   make policies            regenerate .chalice/policy-<stage>-<function>.json
+#   make dashboard           regenerate the Dashboard of infra/resources.json (functions, dead-letter queues)
 #   make bench               run every benchmarks/*.py
 #   make fuzz                the hostile-input properties with ten times the examples CI runs
 #   make reliability [WEBHOOKS=10000]   the reliability proof's full tiers and their tables (docs/reliability.md)
@@ -107,7 +108,7 @@ backfill: $(STAMP) require-file
 
 RELIABILITY_TESTS = tests/integration/test_supply_chain.py tests/integration/test_packaging.py \
 	tests/e2e/test_signature_attacks.py tests/e2e/test_hostile_input_properties.py \
-	tests/e2e/test_openapi_fuzz.py tests/e2e/test_faults.py
+	tests/e2e/test_openapi_fuzz.py tests/e2e/test_faults.py tests/integration/test_least_privilege.py
 
 reliability: $(STAMP)
 	@report=$$(mktemp); \
@@ -116,3 +117,8 @@ reliability: $(STAMP)
 	grep -E '^(FAILED|ERROR) ' $$report.log; tail -n 1 $$report.log; cat $$report; rm -f $$report $$report.log; \
 	echo "== load (benchmarks/load.py)"; $(PY) benchmarks/load.py $(if $(WEBHOOKS),--webhooks $(WEBHOOKS)) || status=1; \
 	exit $$status
+
+# --- operations (docs/api.md section 11) ---
+.PHONY: dashboard
+dashboard: $(STAMP)
+	$(PY) -m deploy.dashboard

@@ -322,13 +322,24 @@ def dead_letter_queues() -> DeadLetterStore:
 
 @built_once
 def dead_letter_service(budget_seconds: float = 20.0) -> DeadLetterService:
+    from chalicelib.providers.registry import provider_names
     from chalicelib.services.dead_letters import DeadLetterService
+    from chalicelib.services.table_redrive import TableRedrive
+    from chalicelib.storage.analytics import AnalyticsRepository
+    from chalicelib.storage.announcements import TransactionAnnouncements
+    from chalicelib.storage.events import EventRepository
     from chalicelib.storage.stream_records import StreamRecords
 
     settings = get_settings()
+    received = EventRepository(aws_client("dynamodb"), settings.events_table)
+    table = TableRedrive(
+        provider_names(), received, received, transactions(),
+        TransactionAnnouncements(aws_client("dynamodb"), settings.transactions_table), reconciled_payments(),
+        AnalyticsRepository(aws_client("dynamodb"), settings.analytics_table), utc_now,
+    )
     return DeadLetterService(
         settings.dead_letters, dead_letter_queues(), StreamRecords(aws_client("dynamodbstreams")),
-        stage_functions(), settings.function_prefix, utc_now, budget_seconds=budget_seconds,
+        stage_functions(), settings.function_prefix, utc_now, budget_seconds=budget_seconds, table=table,
     )
 
 

@@ -24,9 +24,10 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+from chalicelib.settings import dead_letter_queues
 from deploy.stage import (
     API_HANDLER, CHALICE_DIR, DEPLOYED_STAGES, QUEUE_HANDLERS, SCHEDULED_JOBS, STREAM_HANDLERS, StageResources,
-    load_chalice_config, stage_functions,
+    load_chalice_config, stack_name, stage_functions,
 )
 
 Statement = dict[str, Any]
@@ -118,30 +119,34 @@ def publish_payment_changes(r: StageResources) -> list[Statement]:
 # --- operations (docs/api.md section 11) ---
 
 def dead_letter_queue_arns(r: StageResources) -> list[str]:
-    """Every queue of chalicelib.settings.dead_letter_queues (a test checks they agree)."""
-    return [r.queue(logical_id) for logical_id in DEAD_LETTER_QUEUES]
+    """Every dead-letter queue of the stage: the app's own list (chalicelib/settings.py) is
+    the one inventory, and each of its queues must be in the template."""
+    return [r.queue_named(queue.queue) for queue in dead_letter_queues(stack_name(r.stage))]
 
 
-CONSUMER_QUEUES = {"PaymentAlertsDeadLetterQueue": "PaymentAlertsQueue",
-                   "RiskAssessmentsDeadLetterQueue": "RiskAssessmentsQueue"}
-"""Each SQS consumer's dead-letter queue and the queue a redrive moves its messages back to."""
-DEAD_LETTER_QUEUES = ("StreamFailuresQueue", "ScheduleDeadLetterQueue", *CONSUMER_QUEUES)
-"""The template's dead-letter queues, as the app lists them (chalicelib/settings.py)."""
+def redrive_return_arns(r: StageResources) -> list[str]:
+    """The queues a redrive moves an SQS consumer's dead letters back to."""
+    return [r.queue_named(queue.source) for queue in dead_letter_queues(stack_name(r.stage)) if queue.source]
 
 
 def operations_api(r: StageResources) -> list[Statement]:
     """The admin routes: dead-letter depths and redrive (letters read, deleted or released;
-    stream ranges re-read; the consumer or job invoked with its own role), and bulk replay
-    through the events index."""
+    stream ranges re-read, or when trimmed re-applied from the table; the consumer or job
+    invoked with its own role), and bulk replay through the events index."""
     return [
         allow("DeadLetterQueues", ["sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueAttributes",
                                    "sqs:GetQueueUrl", "sqs:ReceiveMessage"], dead_letter_queue_arns(r)),
         allow("RedriveReturns", ["sqs:GetQueueUrl", "sqs:SendMessage"],
-              [r.queue(source) for source in CONSUMER_QUEUES.values()]),
+              redrive_return_arns(r)),
         allow("StreamRedrive", ["dynamodb:GetRecords", "dynamodb:GetShardIterator"], [r.stream("TransactionsTable")]),
         allow("RedriveInvocations", ["lambda:InvokeFunction"],
               [r.function(f) for f in (*STREAM_HANDLERS, *SCHEDULED_JOBS)]),
         allow("ReplayIndex", ["dynamodb:Query"], [r.index("EventsTable", "by-provider-received")]),
+        # a stream failure the stream no longer holds, re-applied from the table
+        # (services/table_redrive.py): events and transactions are read, and versions moved
+        # on, with TransactionsReadWrite; analytics days are recounted by provider and set
+        allow("RecountedDays", ["dynamodb:Query"], [r.index("TransactionsTable", "by-provider")]),
+        allow("RecountedFigures", ["dynamodb:UpdateItem"], [r.table("AnalyticsTable")]),
     ]
 
 

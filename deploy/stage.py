@@ -123,6 +123,14 @@ class StageResources:
     def queue(self, logical_id: str) -> str:
         return f"arn:aws:sqs:{REGION}:{ACCOUNT}:{self.name(logical_id)}"
 
+    def queue_named(self, name: str) -> str:
+        """A queue by its name in this stage (as the app knows it); it must be in the template."""
+        found = [logical for logical, r in self._resources.items()
+                 if r["Type"] == "AWS::SQS::Queue" and self.name(logical) == name]
+        if not found:
+            raise KeyError(f"the template has no queue named {name!r}")
+        return self.queue(found[0])
+
     def topic(self, logical_id: str) -> str:
         return f"arn:aws:sns:{REGION}:{ACCOUNT}:{self.name(logical_id)}"
 

@@ -27,7 +27,9 @@ Redrive = Callable[[str], dict]
 
 def through_api(base_url: str) -> tuple[list[str], Redrive]:
     def call(method: str, path: str) -> dict:
-        request = urllib.request.Request(base_url + path, method=method, data=b"" if method == "POST" else None)
+        # an empty JSON body: urllib would label a bare POST form-encoded, which the API refuses (415)
+        request = urllib.request.Request(base_url + path, method=method, data=b"" if method == "POST" else None,
+                                         headers={"Content-Type": "application/json"})
         with urllib.request.urlopen(request, timeout=60) as response:  # nosec B310 # the local API the operator names (http on 127.0.0.1)
             return json.loads(response.read())
 
@@ -39,22 +41,30 @@ def in_process(stage: str) -> tuple[list[str], Redrive]:
     os.environ["STAGE"] = stage
     from chalicelib import wiring
 
+    from chalicelib.api.operations import redrive as answer
+
     service = wiring.dead_letter_service(budget_seconds=REDRIVE_SECONDS)
-    return service.names(), lambda name: vars(service.redrive(name))
+    return service.names(), lambda name: answer(service.redrive(name))  # the API's shape
 
 
 def redrive_all(names: list[str], redrive: Redrive, out: Callable[[str], None] = print) -> int:
     failed = 0
     for name in names:
         totals = {"redriven": 0, "failed": 0}
+        reapplied: dict[str, int] | None = None
         while True:
             report = redrive(name)
             totals["redriven"] += report["redriven"]
             totals["failed"] += report["failed"]
+            if "reapplied" in report:  # stream failures re-applied from the table
+                reapplied = {k: (reapplied or {}).get(k, 0) + n for k, n in report["reapplied"].items()}
             if report.get("complete", True):
                 break
         failed += totals["failed"]
-        out(f"{name}: redriven {totals['redriven']}, failed {totals['failed']}")
+        line = f"{name}: redriven {totals['redriven']}, failed {totals['failed']}"
+        if reapplied is not None:
+            line += f" (from the table: {reapplied['transactions']} transactions, {reapplied['buckets']} buckets)"
+        out(line)
     return 1 if failed else 0
 
 

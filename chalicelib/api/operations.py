@@ -61,7 +61,10 @@ def dead_letters(depths: list[QueueDepth]) -> dict[str, Any]:
 
 
 def redrive(report: RedriveReport) -> dict[str, Any]:
-    return {"redriven": report.redriven, "failed": report.failed, "complete": report.complete}
+    answer: dict[str, Any] = {"redriven": report.redriven, "failed": report.failed, "complete": report.complete}
+    if report.reapplied is not None:  # a stream-failure letter re-applied from the table
+        answer["reapplied"] = {"transactions": report.reapplied.transactions, "buckets": report.reapplied.buckets}
+    return answer
 
 
 def watch_report(checks: list[QueueCheck]) -> dict[str, Any]:

@@ -12,7 +12,10 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
+
+from chalicelib.domain.timestamps import InvalidTimestamp, parse_iso
 
 
 class UnreadableLetter(ValueError):
@@ -46,6 +49,21 @@ def stream_failure(body: str, function_prefix: str) -> StreamFailure:
     if not (first.isdigit() and last.isdigit()) or int(first) > int(last):
         raise UnreadableLetter("DDBStreamBatchInfo sequence numbers are not an ascending range")
     return StreamFailure(function.removeprefix(function_prefix), stream_arn, shard_id, first, last)
+
+
+def arrival_window(body: str) -> tuple[datetime, datetime]:
+    """When the first and the last record of a stream-failure letter's batch reached the
+    stream (`approximateArrivalOf{First,Last}Record`): all that is left to find its
+    transactions by once the stream no longer holds the records."""
+    batch = _json_object(body).get("DDBStreamBatchInfo")
+    try:
+        first, last = (parse_iso(batch[k]) for k in ("approximateArrivalOfFirstRecord",
+                                                       "approximateArrivalOfLastRecord"))
+    except (InvalidTimestamp, KeyError, TypeError) as exc:
+        raise UnreadableLetter("DDBStreamBatchInfo lacks the records' arrival times") from exc
+    if last < first:
+        raise UnreadableLetter("DDBStreamBatchInfo arrival times are not in order")
+    return first, last
 
 
 def failed_job(body: str, function_prefix: str) -> tuple[str, dict[str, Any]]:

@@ -7,6 +7,12 @@ publishes nothing: archival and audit restores (summary untouched), an event ans
 `stale` (listed, nothing else), a risk assessment that leaves the level where it was or
 lowers it, the emulator's identical re-puts and keys-only inserts, a removal.
 
+One write changes nothing but the version: a re-announcement, which the dead-letter redrive
+makes when the stream no longer holds changes the feed failed to publish (services/
+table_redrive.py). It is published as `payment.updated` with the transaction as it is, under
+a version never published before, so a subscriber that missed a change catches up and one
+that did not sees a newer version of what it has.
+
 The event names its change `<provider>/<id>/<version>`: `version` grows by one on every
 write of the item, so it increases strictly from one published change to the next, and a
 redelivered stream record yields the very same id (consumers dedupe on it). Pure: no I/O."""
@@ -59,10 +65,17 @@ def feed_event(change: TransactionChange) -> FeedEvent | None:
 def is_business_change(before: Transaction | None, after: Transaction) -> bool:
     if before is None:
         return True
+    if is_reannouncement(before, after):
+        return True
     return (
         before.summary() != after.summary() or before.refunds != after.refunds
         or risk_level(after.risk).severity > risk_level(before.risk).severity
     )
+
+
+def is_reannouncement(before: Transaction, after: Transaction) -> bool:
+    """A newer version of the very same transaction (see the module docstring)."""
+    return after.version > before.version and before.model_copy(update={"version": after.version}) == after
 
 
 def _detail_type(before: Transaction | None, after: Transaction) -> str:

@@ -6,8 +6,9 @@ Each queue is redriven the way its records came to be there (`DeadLetterQueue.re
   records are read again from the stream and handed, as the same Lambda event, to the
   consumer the record names (its function ARN). Consumers are idempotent per record
   (analytics keeps marks per shard), so a second redrive of the same range changes nothing.
-  A range the stream no longer holds (older than 24 hours) cannot be re-read: the letter
-  stays and counts as failed (docs/incident-runbook.md says what to do then);
+  A range the stream no longer holds (older than 24 hours) cannot be re-read: the
+  transactions it names are re-applied from the table instead (services/table_redrive.py),
+  and what that changed is reported as `reapplied`;
 - `schedule`: a scheduled job's failed invocation; the job is invoked again with the same
   event (jobs are idempotent: archival resumes, the watch re-checks);
 - `queue`: a message an SQS consumer gave up on; it goes back to the queue it came from,
@@ -24,13 +25,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from chalicelib.domain.dead_letters import UnreadableLetter, failed_job, stream_failure
+from chalicelib.domain.dead_letters import UnreadableLetter, arrival_window, failed_job, stream_failure
 from chalicelib.errors import NotFound
 from chalicelib.observability.logs import log
 from chalicelib.services.ports import DeadLetterStore, StageFunctions, StreamRecordReader
 from chalicelib.settings import DeadLetterQueue
 from chalicelib.storage.dead_letters import Letter
 from chalicelib.storage.functions import FunctionFailed
+from chalicelib.services.table_redrive import NotReapplied, Reapplied, TableRedrive
 from chalicelib.storage.stream_records import RecordsTrimmed, lambda_event
 
 HOLD_SECONDS = 60
@@ -48,6 +50,8 @@ class RedriveReport:
     redriven: int
     failed: int
     complete: bool
+    reapplied: Reapplied | None = None
+    """Set when some letter's records were re-applied from the table (or tried)."""
 
 
 class DeadLetterService:
@@ -55,6 +59,7 @@ class DeadLetterService:
         self, queues: tuple[DeadLetterQueue, ...], store: DeadLetterStore, stream: StreamRecordReader,
         functions: StageFunctions, function_prefix: str, clock: Callable[[], datetime],
         budget_seconds: float = 20.0, monotonic: Callable[[], float] = time.monotonic,
+        table: TableRedrive | None = None,
     ) -> None:
         self._queues = {queue.name: queue for queue in queues}
         self._store = store
@@ -64,6 +69,9 @@ class DeadLetterService:
         self._clock = clock
         self._budget = budget_seconds
         self._monotonic = monotonic
+        self._table = table
+        self._reapplied: Reapplied | None = None
+        self._deadline = 0.0
 
     def names(self) -> list[str]:
         return list(self._queues)
@@ -75,7 +83,8 @@ class DeadLetterService:
         queue = self._queues.get(name)
         if queue is None:
             raise NotFound(f"no dead-letter queue named {name!r} (GET /admin/dead-letters lists them)")
-        deadline = self._monotonic() + self._budget
+        deadline = self._deadline = self._monotonic() + self._budget
+        self._reapplied = None
         redriven, failed_again, complete = 0, [], False
         try:
             while self._monotonic() < deadline:
@@ -98,7 +107,7 @@ class DeadLetterService:
         tried = redriven + len(failed_again)
         log("dead letters redriven", queue=name, redriven=redriven, failed=len(failed_again),
             complete=complete, tried=tried)
-        return RedriveReport(redriven, len(failed_again), complete)
+        return RedriveReport(redriven, len(failed_again), complete, self._reapplied)
 
     def _redrive_one(self, queue: DeadLetterQueue, letter: Letter) -> bool:
         try:
@@ -111,7 +120,7 @@ class DeadLetterService:
                 self._store.send(queue.source, letter)
             else:
                 raise UnreadableLetter(f"queue {queue.name} has no redrive of kind {queue.redrive!r}")
-        except (UnreadableLetter, RecordsTrimmed, FunctionFailed) as exc:
+        except (UnreadableLetter, RecordsTrimmed, FunctionFailed, NotReapplied) as exc:
             log("dead letter not redriven", logging.WARNING, queue=queue.name,
                 message_id=letter.message_id, reason=str(exc))
             return False
@@ -119,8 +128,20 @@ class DeadLetterService:
 
     def _redrive_stream_failure(self, letter: Letter) -> None:
         failure = stream_failure(letter.body, self._prefix)
-        records = self._stream.read_range(failure.stream_arn, failure.shard_id,
-                                          failure.first_sequence, failure.last_sequence)
+        try:
+            records = self._stream.read_range(failure.stream_arn, failure.shard_id,
+                                              failure.first_sequence, failure.last_sequence)
+        except RecordsTrimmed:
+            if self._table is None:
+                raise
+            self._reapplied = self._reapplied or Reapplied()
+            done = self._table.reapply(failure, arrival_window(letter.body),
+                                       out_of_time=lambda: self._monotonic() >= self._deadline)
+            self._reapplied += done
+            log("stream failure re-applied from the table", consumer=failure.consumer, shard=failure.shard_id,
+                first=failure.first_sequence, last=failure.last_sequence, transactions=done.transactions,
+                buckets=done.buckets)
+            return
         event = lambda_event(records, failure.stream_arn, failure.shard_id, self._clock())
         answer = self._functions.invoke(failure.consumer, event)
         failures = answer.get("batchItemFailures") if isinstance(answer, dict) else None

@@ -82,6 +82,11 @@ class DailyFiguresStore(Protocol):
 
     def mark(self, bucket: DayBucket, lane: str) -> str | None: ...
 
+    def day_buckets(self, day: date, provider: str) -> dict[DayBucket, DailyFigures]: ...
+
+    def replace(self, bucket: DayBucket, figures: DailyFigures, expected: DailyFigures | None) -> None:
+        """A recount's figures, if the bucket still holds `expected` (services/table_redrive.py)."""
+
     def daily(self, first_day: date, last_day: date) -> list[tuple[DayBucket, DailyFigures]]: ...
 
 
@@ -203,6 +208,12 @@ class StageFunctions(Protocol):
     def invoke(self, function: str, event: dict[str, Any]) -> Any: ...
 
     def start(self, function: str, event: dict[str, Any]) -> None: ...
+
+
+class TransactionAnnouncer(Protocol):
+    """A transaction's version moved on, nothing else (storage/announcements.py)."""
+
+    def reannounce(self, provider: str, payment_id: str, requester: str) -> bool: ...
 
 
 class ReceivedEvents(Protocol):

@@ -8,6 +8,7 @@ Attributes: `day`, `provider`, `currency`, `count`, `gross_volume`, `refunded_vo
 `status_<status>` (flat counters, so one UpdateItem can ADD to a bucket that may not exist
 yet), and `applied_<lane>`: per stream shard, the zero-padded position of the last stream
 record whose change this bucket includes (the high-water mark; see services/analytics.py).
+A recount (services/table_redrive.py) sets the figures outright and leaves the marks be.
 """
 from __future__ import annotations
 
@@ -62,7 +63,43 @@ class AnalyticsRepository:
     def daily(self, first_day: date, last_day: date) -> list[tuple[DayBucket, DailyFigures]]:
         """Every stored bucket from `first_day` to `last_day` (inclusive), in key order."""
         return [_from_item(item) for month in _months(first_day, last_day)
-                for item in self._query_month(month, first_day, last_day)]
+                for item in self._query_month(month, first_day.isoformat(), last_day.isoformat() + "#\uffff")]
+
+    def day_buckets(self, day: date, provider: str) -> dict[DayBucket, DailyFigures]:
+        """The provider's stored buckets of `day`, every currency (strongly consistent)."""
+        low = f"{day.isoformat()}#{provider}#"
+        return dict(_from_item(item) for item in self._query_month(day.isoformat()[:7], low, low + "\uffff",
+                                                                    consistent=True))
+
+    def replace(self, bucket: DayBucket, figures: DailyFigures, expected: DailyFigures | None) -> None:
+        """Set the bucket's figures to `figures` if they are still `expected` (None: no
+        bucket yet), else `PreconditionFailed`; the marks are left as they are."""
+        names = {"#day": "day", "#provider": "provider", "#currency": "currency"}
+        values = {":day": to_value(bucket.day.isoformat()), ":provider": to_value(bucket.provider),
+                  ":currency": to_value(bucket.currency)}
+        sets, conditions = ["#day = :day", "#provider = :provider", "#currency = :currency"], []
+        for n, (name, value) in enumerate(_attributes(figures).items()):
+            names[f"#f{n}"] = name
+            values[f":f{n}"] = to_value(value)
+            sets.append(f"#f{n} = :f{n}")
+            if expected is not None:
+                was = _attributes(expected)[name]
+                values[f":e{n}"] = to_value(was)
+                conditions.append(f"#f{n} = :e{n}" if was else f"(attribute_not_exists(#f{n}) OR #f{n} = :e{n})")
+        if expected is None:
+            names["#pk"] = "pk"
+            conditions.append("attribute_not_exists(#pk)")
+        with storage_errors():
+            try:
+                self._client.update_item(
+                    TableName=self._table, Key=to_attributes(bucket_key(bucket)),
+                    UpdateExpression="SET " + ", ".join(sets), ConditionExpression=" AND ".join(conditions),
+                    ExpressionAttributeNames=names, ExpressionAttributeValues=values,
+                )
+            except ClientError as exc:
+                if is_code(exc, "ConditionalCheckFailedException"):
+                    raise PreconditionFailed() from exc
+                raise
 
     def _add(self, bucket: DayBucket, figures: DailyFigures, lane: str, last: str,
              condition: str, expected: str | None) -> None:
@@ -96,7 +133,7 @@ class AnalyticsRepository:
                     raise PreconditionFailed() from exc
                 raise
 
-    def _query_month(self, month: str, first_day: date, last_day: date) -> Iterator[dict[str, Any]]:
+    def _query_month(self, month: str, low: str, high: str, consistent: bool = False) -> Iterator[dict[str, Any]]:
         attributes = [*_FIGURES, *(STATUS_PREFIX + s.value for s in Status)]
         names = {f"#a{n}": name for n, name in enumerate(attributes)}
         request: dict[str, Any] = dict(
@@ -105,9 +142,9 @@ class AnalyticsRepository:
             ProjectionExpression=", ".join(names),
             ExpressionAttributeNames={**names, "#pk": "pk", "#sk": "sk"},
             ExpressionAttributeValues={
-                ":month": to_value(month), ":from": to_value(first_day.isoformat()),
-                ":to": to_value(last_day.isoformat() + "#\uffff"),
+                ":month": to_value(month), ":from": to_value(low), ":to": to_value(high),
             },
+            ConsistentRead=consistent,
         )
         while True:
             with storage_errors():
@@ -125,6 +162,13 @@ def _from_item(item: dict[str, Any]) -> tuple[DayBucket, DailyFigures]:
         by_status={s: item.get(STATUS_PREFIX + s.value, 0) for s in Status},
         gross_volume=item.get("gross_volume", 0), refunded_volume=item.get("refunded_volume", 0),
     )
+
+
+def _attributes(figures: DailyFigures) -> dict[str, int]:
+    """Every figure attribute of a bucket, zeros included (a recount sets them all)."""
+    return {"count": figures.count, "gross_volume": figures.gross_volume,
+            "refunded_volume": figures.refunded_volume,
+            **{STATUS_PREFIX + s.value: figures.by_status.get(s, 0) for s in Status}}
 
 
 def _months(first_day: date, last_day: date) -> list[str]:

@@ -74,7 +74,12 @@ class StreamRecords:
                     raise
                 records: list[dict[str, Any]] = []
                 for _ in range(max_reads):
-                    response = self._client.get_records(ShardIterator=iterator, Limit=MAX_RECORDS_PER_READ)
+                    try:  # an iterator at a trimmed position is refused only when it is read
+                        response = self._client.get_records(ShardIterator=iterator, Limit=MAX_RECORDS_PER_READ)
+                    except Exception as exc:  # noqa: BLE001 - sorted below
+                        if _trimmed(exc):
+                            raise RecordsTrimmed(f"{shard_id} no longer holds {first}") from None
+                        raise
                     for record in response["Records"]:
                         sequence = int(record["dynamodb"]["SequenceNumber"])
                         if sequence > int(last):

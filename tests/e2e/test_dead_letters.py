@@ -7,12 +7,13 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
 from chalicelib import wiring
 from local.event_sources import on_failure_destination
+from tests.support.feed import receive_feed, subscribe_queue
 from tests.support.signing import payment_intent, stripe_event, stripe_headers
 from tests.support.streams import consumer_poller
 
@@ -258,3 +259,112 @@ def test_a_consumer_message_that_kept_failing_is_redriven_to_its_queue_once(aws,
     assert redrive(client, name) == {"redriven": 0, "failed": 0, "complete": True}
     assert poller.poll_once() == 0 and waiting(aws, queue) == 0 and depths(client)[name] == 0
     assert alerts_published(aws, subscriber) == []  # nothing sent again
+
+
+# A stream-failure letter whose records the stream no longer holds (docs/incident-runbook.md):
+# a real failure leaves the letter, which is then made to name a range before the shard's
+# trim horizon, as every letter does once the stream trimmed its records (24 hours on).
+
+STREAM_FAILURES = "payment-webhooks-local-stream-failures"
+BEFORE_THE_TRIM_HORIZON = ("1000000000000000000001", "1000000000000000000002")
+FEED = "publish_payment_changes"
+
+
+def take_letters(aws, queue: str = STREAM_FAILURES) -> list[str]:
+    sqs, bodies = aws.client("sqs"), []
+    url = sqs.get_queue_url(QueueName=queue)["QueueUrl"]
+    while messages := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", []):
+        for message in messages:
+            bodies.append(message["Body"])
+            sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+    return bodies
+
+
+def put_letters(aws, bodies: list[str], queue: str = STREAM_FAILURES) -> None:
+    sqs = aws.client("sqs")
+    url = sqs.get_queue_url(QueueName=queue)["QueueUrl"]
+    for body in bodies:
+        sqs.send_message(QueueUrl=url, MessageBody=body)
+
+
+def trimmed(body: str) -> str:
+    record = json.loads(body)
+    batch = record["DDBStreamBatchInfo"]
+    batch["startSequenceNumber"], batch["endSequenceNumber"] = BEFORE_THE_TRIM_HORIZON
+    return json.dumps(record)
+
+
+def trimmed_letters_after_a_real_failure(aws, client, poller, operation: str, service: str) -> list[str]:
+    with failing(operation, service):
+        for _ in range(20):
+            poller.poll_once()
+    letters = [trimmed(body) for body in take_letters(aws)]
+    assert letters, "the failing consumer never gave up"
+    put_letters(aws, letters)
+    return letters
+
+
+def a_day_later(monkeypatch) -> None:
+    """The redrive's clock 26 hours on: what it reads has settled past the stream's 24 hours."""
+    later = datetime.now(timezone.utc) + timedelta(hours=26)
+    monkeypatch.setattr(wiring, "utc_now", lambda: later)
+    wiring.dead_letter_service.cache_clear()
+
+
+def day_row(client) -> dict:
+    (row,) = client.http.get("/analytics/daily?from=2026-01-01&to=2026-01-01&provider=stripe").json_body["days"]
+    return {k: row[k] for k in ("count", "by_status", "gross_volume")}
+
+
+def test_an_analytics_failure_the_stream_no_longer_holds_is_recounted_from_the_table_once(
+        aws, client, monkeypatch) -> None:
+    for n in (1, 2):
+        post_payment(client, f"evt_trim_{n}", f"pi_trim_{n}")
+    poller = analytics_poller(aws)
+    letters = trimmed_letters_after_a_real_failure(aws, client, poller, "UpdateItem", "dynamodb")
+    assert day_count(client) == 0
+    nothing = {"transactions": 0, "buckets": 0}
+
+    # Changed within the stream's 24 hours: a recount could meet the changes again as deltas.
+    assert redrive(client, "stream-failures") == {
+        "redriven": 0, "failed": len(letters), "complete": True, "reapplied": nothing}
+    assert depths(client)["stream-failures"] == len(letters) and day_count(client) == 0
+
+    a_day_later(monkeypatch)
+    assert redrive(client, "stream-failures") == {
+        "redriven": len(letters), "failed": 0, "complete": True, "reapplied": {"transactions": 0, "buckets": 1}}
+    assert day_row(client) == {"count": 2, "by_status": {"succeeded": 2}, "gross_volume": 4000}
+
+    put_letters(aws, letters[:1])  # the same letter again: the figures are exact, nothing moves
+    assert redrive(client, "stream-failures") == {
+        "redriven": 1, "failed": 0, "complete": True, "reapplied": nothing}
+    assert day_row(client) == {"count": 2, "by_status": {"succeeded": 2}, "gross_volume": 4000}
+
+    post_payment(client, "evt_trim_3", "pi_trim_3")  # the live consumer adds to the recount
+    assert poller.poll_once() > 0
+    assert day_row(client) == {"count": 3, "by_status": {"succeeded": 3}, "gross_volume": 6000}
+
+
+def test_a_feed_failure_the_stream_no_longer_holds_reannounces_each_transaction_once(aws, client) -> None:
+    sqs = aws.client("sqs")
+    subscriber = subscribe_queue(aws.client("events"), sqs, aws.outputs["ChangeFeedBusName"], "trimmed-feed")
+    post_payment(client, "evt_trim_feed", "pi_trim_feed")
+    ticks = iter(range(0, 10**9, 60))
+    feed = consumer_poller(aws, FEED, max_attempts=2, clock=lambda: float(next(ticks)), on_failure=(
+        on_failure_destination(sqs, FEED, aws.outputs["TransactionsStreamArn"])))
+    letters = trimmed_letters_after_a_real_failure(aws, client, feed, "PutEvents", "events")
+    assert receive_feed(sqs, subscriber) == []
+
+    assert redrive(client, "stream-failures") == {  # no settling needed: a new version, in stream order
+        "redriven": len(letters), "failed": 0, "complete": True, "reapplied": {"transactions": 1, "buckets": 0}}
+    assert feed.poll_once() > 0
+    (event,) = receive_feed(sqs, subscriber, wait_seconds=5, expect=1)
+    assert event["detail-type"] == "payment.updated"
+    assert event["detail"]["id"] == f"stripe/pi_trim_feed/{event['detail']['version']}"
+    assert event["detail"]["transaction"]["status"] == "succeeded" and event["detail"]["cause"] is None
+
+    put_letters(aws, letters[:1])  # the same letter again: no version moves, nothing is published
+    assert redrive(client, "stream-failures") == {
+        "redriven": 1, "failed": 0, "complete": True, "reapplied": {"transactions": 0, "buckets": 0}}
+    feed.poll_once()
+    assert receive_feed(sqs, subscriber, wait_seconds=1) == []

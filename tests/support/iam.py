@@ -61,6 +61,53 @@ def create_user(endpoint_url: str, name: str, policy: dict[str, Any]) -> Credent
     return Credentials(name, key["AccessKeyId"], key["SecretAccessKey"])
 
 
+def grants(policy: dict[str, Any], keep_sids: frozenset[str] = frozenset()) -> dict[str, tuple[str, str]]:
+    """Every (action, resource) pair the policy grants outside `keep_sids`, keyed like
+    `without_each_grant`."""
+    return {f"{action} on {resource.split(':', 5)[-1]}": (action, resource)
+            for statement in policy["Statement"] if statement.get("Sid") not in keep_sids
+            for action in _as_list(statement["Action"]) for resource in _as_list(statement["Resource"])}
+
+
+def grants_not_relied_on(policy: dict[str, Any], allowed: set[tuple[str, str]],
+                         keep_sids: frozenset[str] = frozenset()) -> list[str]:
+    """The grants (outside `keep_sids`) that none of the `allowed` (action, resource)
+    requests needed: a grant is needed when it is the only pair of the whole policy that
+    allows some request the function made, so without it that request would be denied.
+    This is what removing each pair in turn and rerunning the flows shows
+    (`without_each_grant`, the exhaustive tier), from one run of the flows."""
+    from tests.support.iam_emulator import iam_pattern_matches
+
+    every = grants(policy)
+    needed: set[str] = set()
+    for action, resource in allowed:
+        matching = [label for label, (a, r) in every.items()
+                    if iam_pattern_matches(a, action, True) and iam_pattern_matches(r, resource, False)]
+        if len(matching) == 1:
+            needed.add(matching[0])
+    return sorted(set(grants(policy, keep_sids)) - needed)
+
+
+class AuthorizationLog:
+    """The authorization decisions the least-privilege emulator appends to `path`
+    (tests.support.iam_emulator, `IAM_AUTHORIZATIONS_LOG`)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        path.touch()
+
+    def mark(self) -> int:
+        return self.path.stat().st_size
+
+    def allowed(self, credentials: Credentials, since: int = 0) -> set[tuple[str, str]]:
+        """What `credentials` were allowed since `mark()` returned `since`."""
+        with self.path.open(encoding="utf-8") as log:
+            log.seek(since)
+            decisions = [json.loads(line) for line in log if line.strip()]
+        return {(d["action"], d["resource"]) for d in decisions
+                if d["allowed"] and d["key"] == credentials.access_key_id}
+
+
 def without_each_grant(policy: dict[str, Any], keep_sids: frozenset[str] = frozenset()) -> dict[str, dict[str, Any]]:
     """For every (action, resource) pair the policy grants outside `keep_sids`: the policy
     minus that one pair, keyed `"<action> on <resource>"`. If the function's flows still

@@ -21,6 +21,10 @@ AWS authorizes it, then runs the emulator unchanged (`python -m tests.support.ia
 - EventBridge PutEvents: the event bus of each entry (`EventBusName`, a name or an ARN;
   none is the account's `default` bus).
 
+With `IAM_AUTHORIZATIONS_LOG` set, every authorization decision is appended to that file
+as a JSON line (access key, action, resource, allowed): the least-privilege test reads
+which grants each function's real flows relied on.
+
 It also replaces moto's pattern matcher, which turns a policy's `*` into `.*` but leaves
 `?` and `.` as regex syntax (`secret:name-??????` crashes it): IAM globbing is `*` and
 `?` only, case-insensitive for actions. Conditions stay unevaluated, which is why the
@@ -28,7 +32,9 @@ function policies have none."""
 from __future__ import annotations
 
 import json
+import os
 import re
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -196,12 +202,29 @@ def _s3_delete_keys_per_object(original: Callable[..., None]) -> Callable[..., N
     return authorize
 
 
+def _recording_decisions(original: Callable[..., None], log_path: str) -> Callable[..., None]:
+    lock = threading.Lock()
+
+    def check_action_permitted(self: Any, resource: str) -> None:
+        allowed = False
+        try:
+            original(self, resource)
+            allowed = True
+        finally:
+            line = json.dumps({"key": self._access_key._access_key_id, "action": self._action,
+                               "resource": resource, "allowed": allowed})
+            with lock, open(log_path, "a", encoding="utf-8") as log:
+                log.write(line + "\n")
+
+    return check_action_permitted
+
+
 def install() -> None:
     from moto.awslambda.responses import LambdaResponse
     from moto.dynamodb.responses import DynamoHandler
     from moto.dynamodbstreams.responses import DynamoDBStreamsHandler
     from moto.events.responses import EventsHandler
-    from moto.iam.access_control import IAMPolicyStatement
+    from moto.iam.access_control import IAMPolicyStatement, IAMRequestBase
     from moto.s3.responses import S3Response
     from moto.secretsmanager.responses import SecretsManagerResponse
     from moto.sns.responses import SNSResponse
@@ -217,6 +240,9 @@ def install() -> None:
     IAMPolicyStatement._check_element_matches = _check_element_matches
     S3Response._authenticate_and_authorize_s3_action = _s3_delete_keys_per_object(
         S3Response._authenticate_and_authorize_s3_action)
+    if os.environ.get("IAM_AUTHORIZATIONS_LOG"):
+        IAMRequestBase.check_action_permitted = _recording_decisions(
+            IAMRequestBase.check_action_permitted, os.environ["IAM_AUTHORIZATIONS_LOG"])
 
 
 if __name__ == "__main__":

@@ -3,11 +3,13 @@ job's failed invocation. Pure."""
 from __future__ import annotations
 
 import json
+from datetime import datetime, timezone
 
 import pytest
 
 from chalicelib.domain.dead_letters import (
-    StreamFailure, UnreadableLetter, failed_job, incident_key, stream_failure, stream_failure_record,
+    StreamFailure, UnreadableLetter, arrival_window, failed_job, incident_key, stream_failure,
+    stream_failure_record,
 )
 
 PREFIX = "payment-webhooks-prod-"
@@ -43,3 +45,13 @@ def test_a_failed_scheduled_run_names_its_job_by_its_rule() -> None:
 
 def test_an_incident_key_is_the_queue_and_when_it_opened() -> None:
     assert incident_key("stream-failures", "2026-01-01T10:00:00Z") == "stream-failures/2026-01-01T10:00:00Z"
+
+
+def test_an_on_failure_record_says_when_its_records_reached_the_stream() -> None:
+    record = stream_failure_record(FAILURE, ARN, 5, "RetryAttemptsExhausted", "2026-01-01T00:00:00Z")
+    record["DDBStreamBatchInfo"]["approximateArrivalOfLastRecord"] = "2026-01-01T00:00:07.250Z"  # Lambda's form
+    assert arrival_window(json.dumps(record)) == (datetime(2026, 1, 1, tzinfo=timezone.utc),
+                                                 datetime(2026, 1, 1, 0, 0, 7, 250000, tzinfo=timezone.utc))
+    del record["DDBStreamBatchInfo"]["approximateArrivalOfFirstRecord"]
+    with pytest.raises(UnreadableLetter):
+        arrival_window(json.dumps(record))

@@ -150,3 +150,13 @@ def test_a_late_event_on_an_archived_record_names_its_cause() -> None:
     assert event is not None and event.detail_type == "payment.disputed"
     assert event.detail["cause"] == {"event_id": "evt_9", "type": "charge.dispute.created"}
     assert event.detail["transaction"]["archived"] == {"at": "2026-03-01T12:00:00Z", "object": "archive/part.jsonl.gz"}
+
+
+def test_a_write_that_only_moves_the_version_is_reannounced_as_payment_updated_under_the_new_version() -> None:
+    before = txn(version=4, status=Status.SUCCEEDED, events=(record("evt_1"),))
+    after = before.model_copy(update={"version": 5})
+    event = feed_event(change(before, after))
+    assert event is not None and event.detail_type == "payment.updated"
+    assert event.detail["id"] == "stripe/pi_1/5" and event.detail["cause"] is None
+    assert event.detail["previous"] == {"status": "succeeded", "amount_refunded": 0}
+    assert feed_event(change(after, before)) is None  # a version going back is nothing of the kind

@@ -26,6 +26,7 @@ from chalicelib.storage.stream_records import StreamRecords
 from chalicelib.services.ingest import IngestService
 from chalicelib.storage.reconciliation.exports import ReconciliationBucket
 from chalicelib.storage.reconciliation.payments import ReconciledPayments
+from chalicelib.storage.announcements import TransactionAnnouncements
 
 IMPLEMENTATIONS = {
     ports.SigningSecrets: SecretsRepository,
@@ -48,6 +49,7 @@ IMPLEMENTATIONS = {
     ports.VerifiedIngest: IngestService,
     ports.ReconciliationExports: ReconciliationBucket,
     ports.RiskRecords: RiskRecords,
+    ports.TransactionAnnouncer: TransactionAnnouncements,
 }
 INSTANCES = {  # for the ports' data attributes, which exist once a repository is built
     ArchivableTransactions: lambda: ArchivableTransactions(None, "transactions"),
