@@ -2,11 +2,12 @@
 API, fed through the webhook path so that webhooks that never arrived are not lost.
 
 Provider-neutral: the caller hands over pages of events as the provider's API returned
-them (the SDK adapters that fetch them live outside the Lambda package). Each event goes
-through `IngestService.receive_authenticated`, the receiver's parse, dedupe and merge with
-the signature step aside, under the provider's own event id: an event that did arrive as a
-webhook is a `duplicate`, and a rerun is all `duplicate`. Nothing here writes a table
-directly."""
+them (the SDK adapters that fetch them live outside the Lambda package). Each event is
+parsed by the provider's own module, as its webhook would be, and handed to
+`IngestService.accept_verified` (the API key that fetched it authenticated it: there is no
+signature to check), under the provider's own event id: an event that did arrive as a
+webhook is a `duplicate`, a rerun is all `duplicate`, and so is a webhook arriving later.
+Nothing here writes a table directly."""
 from __future__ import annotations
 
 import time
