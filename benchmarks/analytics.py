@@ -32,13 +32,10 @@ STREAM_ARN = "arn:aws:dynamodb:us-east-1:123456789012:table/payment-webhooks-ben
 
 def isolate_environment() -> None:
     """mock_aws is bypassed while AWS_ENDPOINT_URL points boto3 at a server: drop it."""
-    os.environ.pop("AWS_ENDPOINT_URL", None)
-    os.environ.pop("AWS_PROFILE", None)
-    os.environ.update({
-        "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "testing",
-        "AWS_DEFAULT_REGION": "us-east-1", "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",
-        "STAGE": "local", "ANALYTICS_TABLE": TABLE, "TRANSACTIONS_STREAM_ARN": STREAM_ARN,
-    })
+    from benchmarks.support.offline_aws import use_in_process_moto
+
+    use_in_process_moto()
+    os.environ.update(ANALYTICS_TABLE=TABLE, TRANSACTIONS_STREAM_ARN=STREAM_ARN)
 
 
 def create_table(client: Any) -> None:

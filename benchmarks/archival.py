@@ -17,8 +17,9 @@ job's own count; S3 calls by `before-call` hooks on its S3 client.
 
 Speed: moto 5.2.5 encodes Query responses at ~9 ms per item, which would add about 9
 minutes for 10k + 50k. By default the emulator is therefore started through
-benchmarks/support/fast_emulator.py, a benchmark-only launcher that encodes Query results
-directly before serving (it changes how moto serialises the JSON, not what it answers);
+benchmarks/support/fast_emulator.py, a benchmark-only launcher that makes moto's reads
+cheap (it changes how moto encodes, sizes and projects items, not which items it answers;
+the `archivable` index projects ALL, so its pages are moto's own);
 `--plain-emulator` runs `python -m local.emulator` unchanged. `--sizes 2000,4000` measures
 other sizes.
 
@@ -26,7 +27,6 @@ other sizes.
 """
 from __future__ import annotations
 
-import os
 import sys
 import threading
 import time
@@ -34,17 +34,13 @@ import tracemalloc
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(REPO_ROOT), str(Path(__file__).resolve().parent)]
-os.environ.pop("AWS_ENDPOINT_URL", None)  # every client here names the emulator's endpoint
-os.environ.update({
-    "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "testing",
-    "AWS_DEFAULT_REGION": "us-east-1", "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",
-})
+sys.path[:0] = [str(Path(__file__).resolve().parent.parent)]
 
-import boto3  # noqa: E402
-from botocore.config import Config  # noqa: E402
+from benchmarks.support.emulator import use_emulator_credentials  # noqa: E402
 
+use_emulator_credentials()
+
+from benchmarks.support import emulator  # noqa: E402
 from chalicelib.domain.events import CanonicalEvent, PaymentFacts  # noqa: E402
 from chalicelib.domain.status import Status  # noqa: E402
 from chalicelib.domain.transaction import Transaction, merge_event  # noqa: E402
@@ -54,22 +50,14 @@ from chalicelib.storage.archive.bucket import ArchiveBucket  # noqa: E402
 from chalicelib.storage.archive.lease import ArchiveLease  # noqa: E402
 from chalicelib.storage.codec import to_attributes  # noqa: E402
 from chalicelib.storage.transaction_items import to_item  # noqa: E402
-from local import provision  # noqa: E402
 from local.emulator_process import EmulatorProcess  # noqa: E402
 
-STAGE = "local"
-SECRETS_FILE = REPO_ROOT / "local" / "secrets.json"
 NOW = datetime(2026, 11, 23, 2, 0, tzinfo=timezone.utc)
 PROVIDERS = ("stripe", "adyen")
 DAYS = 2  # archivable creation days: a nightly backlog of a busy day or two
 RECENT = 1_000
 SIZES = (10_000, 50_000)
 WARM_UP = 500
-BATCH = 25  # BatchWriteItem's limit on AWS (moto accepts more)
-SESSION = boto3.session.Session()  # one botocore loader: its data files are read once
-CLIENT_CONFIG = Config(retries={"mode": "standard", "total_max_attempts": 3}, connect_timeout=2,
-                       read_timeout=5, tcp_keepalive=True, parameter_validation=False)
-"""As chalicelib/wiring.aws_client builds the app's clients."""
 STEPS = (("payment.pending", Status.PENDING, {}), ("payment.succeeded", Status.SUCCEEDED, {}),
          ("payment.partially_refunded", Status.PARTIALLY_REFUNDED, {"amount_refunded": 500}))
 """A realistic transaction: pending, succeeded, partially refunded (three events)."""
@@ -98,21 +86,10 @@ def transaction(n: int, count: int) -> Transaction:
     return txn
 
 
-def load(ddb, table: str, count: int) -> None:
-    """Every transaction as the app stores it, 25 to a BatchWriteItem."""
-    def write(batch: list[dict]) -> None:
-        request = {table: batch}
-        while request:
-            request = ddb.batch_write_item(RequestItems=request).get("UnprocessedItems") or {}
-
-    batch: list[dict] = []
+def stored_items(count: int):  # type: ignore[no-untyped-def]
+    """Every transaction as the app stores it."""
     for n in range(count + RECENT):
-        batch.append({"PutRequest": {"Item": to_attributes(to_item(transaction(n, count)))}})
-        if len(batch) == BATCH:
-            write(batch)
-            batch = []
-    if batch:
-        write(batch)
+        yield to_attributes(to_item(transaction(n, count)))
 
 
 def counter(calls: dict[str, int]):
@@ -125,15 +102,13 @@ def counter(calls: dict[str, int]):
     return count
 
 
-def measure(emulator: EmulatorProcess, count: int) -> dict:
-    url = emulator.endpoint_url
-    provision.reset_emulator(url)
-    outputs = provision.provision(url, STAGE, SECRETS_FILE)
+def measure(process: EmulatorProcess, count: int) -> dict:
+    url = process.endpoint_url
+    outputs = emulator.fresh_stage(url)
     table, bucket = outputs["TransactionsTableName"], outputs["ArchiveBucketName"]
-    ddb = SESSION.client("dynamodb", endpoint_url=url, config=CLIENT_CONFIG)
-    s3 = SESSION.client("s3", endpoint_url=url, config=CLIENT_CONFIG)
+    ddb, s3 = emulator.client("dynamodb", url), emulator.client("s3", url)
     started = time.perf_counter()
-    load(ddb, table, count)
+    emulator.load_items(ddb, table, stored_items(count))
     load_seconds = time.perf_counter() - started
 
     s3_calls: dict[str, int] = {}
@@ -180,17 +155,16 @@ def main(argv: list[str]) -> None:
     sizes = [int(size) for size in args.sizes.split(",")]
     logging.getLogger("payment_webhooks").setLevel(logging.WARNING)  # no per-part log lines
     total = time.perf_counter()
-    launcher = "local.emulator" if args.plain_emulator else "benchmarks.support.fast_emulator"
-    with EmulatorProcess(start_timeout=60.0, module=launcher) as emulator:
-        measure(emulator, WARM_UP)  # imports and botocore's lazily loaded data, not the job's memory
+    with emulator.start_emulator(plain=args.plain_emulator) as process:
+        measure(process, WARM_UP)  # imports and botocore's lazily loaded data, not the job's memory
         results = []
         for count in sizes:  # each row as soon as it is measured
-            results.append(measure(emulator, count))
+            results.append(measure(process, count))
             print(f"measured {count}: {results[-1]}", file=sys.stderr, flush=True)
     total = time.perf_counter() - total
     print(f"archival: {DAYS} creation days x {len(PROVIDERS)} providers, +{RECENT} recent transactions "
           f"(never read); production part cap; DynamoDB and S3: local emulator (moto server, "
-          f"{'plain' if args.plain_emulator else 'fast Query encoding'}) in a child process")
+          f"{'plain' if args.plain_emulator else 'cheap reads'}) in a child process")
     print(f"{'items':>8} {'read/archived':>14} {'parts':>6} {'S3 PUTs':>8} {'PUTs/10k':>9} "
           f"{'archive':>9} {'peak MiB':>9} {'seconds':>8}")
     for r in results:

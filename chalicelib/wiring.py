@@ -240,7 +240,7 @@ def alert_raiser() -> AlertRaiser:
 def provider_sync_service() -> ProviderSyncService:
     from chalicelib.services.provider_sync import ProviderSyncService
 
-    return ProviderSyncService(ingest_service().receive_authenticated)
+    return ProviderSyncService(providers().get, ingest_service())
 # --- reconciliation (docs/api.md section 10) ---
 
 @built_once

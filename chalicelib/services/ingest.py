@@ -7,7 +7,7 @@ with jitter when another writer got there first (on either path)."""
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -74,46 +74,36 @@ class IngestService:
         self._trace = trace  # X-Ray subsegments `verify`, `parse`, `store` when tracing
 
     def receive(self, provider_name: str, raw_body: bytes, headers: Mapping[str, str]) -> Receipt:
-        provider = self._provider_within_limit(provider_name, raw_body)
+        provider = self._providers(provider_name)
+        if len(raw_body) > self._max_body_bytes:
+            raise PayloadTooLarge(f"the body is over {self._max_body_bytes} bytes")
         request = WebhookRequest.of(raw_body, headers)
         now = self._clock()
         with self._trace("verify", provider=provider_name):
             provider.verify(request, self._secrets.current(), now)
-        return self._ingest(provider_name, provider, request, now)
-
-    def receive_authenticated(self, provider_name: str, raw_body: bytes) -> Receipt:
-        """An event the caller fetched from the provider's own API with its API key (provider
-        sync, docs/api.md section 10): authenticated by that channel, so there is no signature
-        to check; everything else is the webhook path, so an event that did arrive as a
-        webhook is a `duplicate` and one that arrives later as a webhook is one too."""
-        provider = self._provider_within_limit(provider_name, raw_body)
-        return self._ingest(provider_name, provider, WebhookRequest.of(raw_body, {}), self._clock())
-
-    def _provider_within_limit(self, provider_name: str, raw_body: bytes) -> WebhookProvider:
-        provider = self._providers(provider_name)
-        if len(raw_body) > self._max_body_bytes:
-            raise PayloadTooLarge(f"the body is over {self._max_body_bytes} bytes")
-        return provider
-
-    def _ingest(
-        self, provider_name: str, provider: WebhookProvider, request: WebhookRequest, now: datetime,
-    ) -> Receipt:
         with self._trace("parse", provider=provider_name):
             parsed = provider.parse(request)
-        for item in parsed:  # all before any is stored: one refused item refuses the request
+        return Receipt(provider_name, self._accept(provider_name, parsed, now, provider.dedupe_forever),
+                       provider.acknowledgement)
+
+    def accept_verified(self, events: Sequence[ParsedEvent], *, dedupe_forever: bool) -> list[EventReceipt]:
+        """Events whose origin is already established, stored and merged: a webhook past its
+        signature check, an event read back from the provider's own API with its API key
+        (provider sync), a record of another system of record (backfill, docs/api.md
+        section 10). All are checked before any is stored, so one refused event refuses
+        them all, as it refuses a delivery. Each keeps the id it comes with (the provider's,
+        or the backfill's deterministic one), so the same event accepted again, by any of
+        these doors, is a `duplicate`. `dedupe_forever` records the ids permanently, for
+        sources whose events never expire."""
+        provider = events[0].event.provider if events else ""
+        return self._accept(provider, events, self._clock(), dedupe_forever)
+
+    def _accept(self, provider_name: str, events: Sequence[ParsedEvent], now: datetime,
+                dedupe_forever: bool) -> list[EventReceipt]:
+        for item in events:  # all before any is stored
             _refuse_future(item, now)
         with self._trace("store", provider=provider_name):
-            events = [self._store(item, now, provider.dedupe_forever) for item in parsed]
-        return Receipt(provider_name, events, provider.acknowledgement)
-
-    def apply(self, parsed: ParsedEvent, dedupe_forever: bool = False) -> EventReceipt:
-        """An event that did not arrive as a webhook (a backfill from another system of
-        record), stored and merged exactly as a delivered one is: the signature step is the
-        only one skipped, because there is no request to verify. `dedupe_forever` records
-        its id permanently, as for providers whose deliveries never expire."""
-        now = self._clock()
-        _refuse_future(parsed, now)
-        return self._store(parsed, now, dedupe_forever)
+            return [self._store(item, now, dedupe_forever) for item in events]
 
     def _store(self, parsed: ParsedEvent, received_at: datetime, dedupe_forever: bool) -> EventReceipt:
         event = parsed.event

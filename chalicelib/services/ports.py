@@ -236,10 +236,11 @@ class ReconciledPayments(Protocol):
         """Ids of the provider's transactions (live or archived) created on `day`."""
 
 
-class EventApplier(Protocol):
-    """The ingest service's merge path for an event that did not arrive as a webhook."""
+class VerifiedIngest(Protocol):
+    """The ingest service's door for events whose origin is already established
+    (services/ingest.py): provider sync and backfill."""
 
-    def apply(self, parsed: ParsedEvent, dedupe_forever: bool = False) -> EventReceipt: ...
+    def accept_verified(self, events: Sequence[ParsedEvent], *, dedupe_forever: bool) -> list[EventReceipt]: ...
 
 
 class ReconciliationExports(Protocol):

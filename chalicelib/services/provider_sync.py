@@ -2,11 +2,12 @@
 API, fed through the webhook path so that webhooks that never arrived are not lost.
 
 Provider-neutral: the caller hands over pages of events as the provider's API returned
-them (the SDK adapters that fetch them live outside the Lambda package). Each event goes
-through `IngestService.receive_authenticated`, the receiver's parse, dedupe and merge with
-the signature step aside, under the provider's own event id: an event that did arrive as a
-webhook is a `duplicate`, and a rerun is all `duplicate`. Nothing here writes a table
-directly."""
+them (the SDK adapters that fetch them live outside the Lambda package). Each event is
+parsed by the provider's own module, as its webhook would be, and handed to
+`IngestService.accept_verified` (the API key that fetched it authenticated it: there is no
+signature to check), under the provider's own event id: an event that did arrive as a
+webhook is a `duplicate`, a rerun is all `duplicate`, and so is a webhook arriving later.
+Nothing here writes a table directly."""
 from __future__ import annotations
 
 import time
@@ -15,11 +16,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from chalicelib.domain.events import Outcome
-from chalicelib.errors import InvalidPayload, PayloadTooLarge
-from chalicelib.services.ingest import Receipt
-
-AuthenticatedIngest = Callable[[str, bytes], Receipt]
-"""`IngestService.receive_authenticated`: (provider, one event's JSON) -> what it did."""
+from chalicelib.errors import InvalidPayload
+from chalicelib.providers.base import WebhookProvider, WebhookRequest
+from chalicelib.services.ports import VerifiedIngest
 
 
 @dataclass(frozen=True)
@@ -79,7 +78,9 @@ class SyncProgress:
 
 
 class ProviderSyncService:
-    def __init__(self, ingest: AuthenticatedIngest, monotonic: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, providers: Callable[[str], WebhookProvider], ingest: VerifiedIngest,
+                 monotonic: Callable[[], float] = time.monotonic) -> None:
+        self._providers = providers
         self._ingest = ingest
         self._monotonic = monotonic
 
@@ -90,6 +91,7 @@ class ProviderSyncService:
         """Ingest every event of every page, in the order given. A storage failure
         (`StorageUnavailable`) stops the run where it is: what was stored stays stored, and
         a rerun counts it `duplicate`."""
+        parser = self._providers(provider)
         report = SyncReport(provider)
         started = self._monotonic()
         for events in pages:
@@ -97,11 +99,12 @@ class ProviderSyncService:
             for event in events:
                 report.events += 1
                 try:
-                    receipt = self._ingest(provider, event.raw)
-                except (InvalidPayload, PayloadTooLarge) as exc:
+                    parsed = parser.parse(WebhookRequest.of(event.raw, {}))
+                    receipts = self._ingest.accept_verified(parsed, dedupe_forever=parser.dedupe_forever)
+                except InvalidPayload as exc:
                     report.refused.append({"id": event.event_id[:255], "error": exc.message})
                     continue
-                for received in receipt.events:
+                for received in receipts:
                     report.count(received.outcome)
             on_page(SyncProgress(report.pages, report.events, self._monotonic() - started, report))
         return report

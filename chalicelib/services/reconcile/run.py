@@ -6,8 +6,8 @@ BatchGetItem), compared, and their keys kept on disk (`ExportKeys`). Then, for e
 `by-provider` index; those the export lacks are `extra`. Archived transactions are found
 like live ones: archival replaces a transaction by an archived record that keeps its summary
 (docs/archival.md), so the store's answer is current even for payments archived long ago.
-Memory holds one batch, the covered days and the differences found, whatever the export's
-length. The same service serves `make reconcile` and the nightly job."""
+Memory holds one batch, one index page, the covered days and the differences found,
+whatever the export's length. The same service serves `make reconcile` and the nightly job."""
 from __future__ import annotations
 
 from collections import Counter
@@ -18,7 +18,7 @@ from chalicelib.domain.events import Outcome
 from chalicelib.domain.ledger_export import LedgerRecord, read_export
 from chalicelib.domain.legacy import legacy_event
 from chalicelib.domain.reconciliation import ReconciliationReport, differences
-from chalicelib.services.ports import EventApplier, ReconciledPayments
+from chalicelib.services.ports import ReconciledPayments, VerifiedIngest
 from chalicelib.services.reconcile.export_keys import ExportKeys
 from chalicelib.storage.reconciliation.payments import BATCH_GET_LIMIT
 
@@ -73,7 +73,7 @@ class ReconciliationService:
                         report.add_extra(provider, payment_id)
         return report
 
-    def backfill(self, lines: Iterable[bytes], ingest: EventApplier,
+    def backfill(self, lines: Iterable[bytes], ingest: VerifiedIngest,
                  progress: Progress = _no_progress) -> BackfillCounts:
         """Every record the store lacks or that differs, applied through the merge rule."""
         outcomes: Counter[str] = Counter()
@@ -84,7 +84,7 @@ class ReconciliationService:
                 if ours is not None and not differences(record, ours):
                     outcomes["matched"] += 1
                     continue
-                receipt = ingest.apply(legacy_event(record), dedupe_forever=True)
+                receipt, = ingest.accept_verified([legacy_event(record)], dedupe_forever=True)
                 outcomes[receipt.outcome.value] += 1
         return BackfillCounts(applied=outcomes[Outcome.APPLIED.value], duplicate=outcomes[Outcome.DUPLICATE.value],
                               stale=outcomes[Outcome.STALE.value], matched=outcomes["matched"])

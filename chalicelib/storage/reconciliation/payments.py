@@ -4,7 +4,11 @@ BatchGetItem, and the keys of one provider's transactions created on one day.
 Keys of a day come from the `by-provider` index (partition `provider`, range `created_key`,
 KEYS_ONLY): `begins_with(created_key, <day>)` is exactly that day's transactions, live or
 archived (an archived record keeps both attributes), and a page of keys is about a hundred
-times smaller than a page of whole items. Summaries are read eventually consistent, with
+times smaller than a page of whole items. Pages are capped at `INDEX_PAGE_KEYS` keys: a busy
+provider's day can hold far more keys than one 1 MB page, and a full page parsed by
+botocore is several MiB of Python objects, so without the cap the memory of a run would
+grow with the size of a day up to that page. The cap costs one request per
+`INDEX_PAGE_KEYS` stored keys. Summaries are read eventually consistent, with
 only the compared attributes projected: an export describes payments of the past, and half
 the read units is worth a second's lag. Keys DynamoDB leaves unprocessed (throttling) are
 asked again after a jittered pause (chalicelib/backoff.py)."""
@@ -27,6 +31,8 @@ from chalicelib.storage.transaction_items import transaction_pk
 PROVIDER_INDEX = "by-provider"
 BATCH_GET_LIMIT = 100
 """Keys per BatchGetItem: DynamoDB's maximum."""
+INDEX_PAGE_KEYS = 2000
+"""Keys per `by-provider` page: bounded memory for a twentieth of the BatchGetItem requests."""
 UNPROCESSED_ATTEMPTS = 8
 UNPROCESSED_BASE_SECONDS = 0.05
 _PROJECTED = ("provider", "id", "status", "created_at", "amount", "currency", "amount_refunded",
@@ -66,7 +72,7 @@ class ReconciledPayments:
     def created_on(self, provider: str, day: date) -> Iterator[str]:
         """Ids of the provider's transactions created on `day` (UTC), page by page."""
         request: dict[str, Any] = dict(
-            TableName=self._table, IndexName=PROVIDER_INDEX, ProjectionExpression="#pk",
+            TableName=self._table, IndexName=PROVIDER_INDEX, ProjectionExpression="#pk", Limit=INDEX_PAGE_KEYS,
             KeyConditionExpression="#provider = :provider AND begins_with(#ck, :day)",
             ExpressionAttributeNames={"#pk": "pk", "#provider": "provider", "#ck": "created_key"},
             ExpressionAttributeValues={":provider": to_value(provider), ":day": to_value(day.isoformat())},

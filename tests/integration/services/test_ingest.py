@@ -10,6 +10,8 @@ import pytest
 
 from chalicelib.domain.transaction import merge_event
 from chalicelib.errors import StorageUnavailable
+from chalicelib.providers.base import WebhookRequest
+from chalicelib.providers.registry import ProviderRegistry
 from chalicelib.providers.stripe import StripeProvider
 from tests.support.signing import payment_intent, stripe_event, stripe_headers
 
@@ -126,11 +128,16 @@ def test_unreachable_storage_is_unavailable(services, monkeypatch) -> None:
         receive(services, lifecycle("pi_u")[0])
 
 
-def test_an_event_fetched_from_the_providers_api_takes_the_webhook_path_without_a_signature(services) -> None:
+def test_an_event_accepted_as_verified_is_merged_as_its_webhook_would_be_and_dedupes_against_it(services) -> None:
     delivered, fetched_only = lifecycle("pi_a")[:2]
     assert outcome(services, delivered) == "applied"
-    ingest = services.ingest_service()
-    assert ingest.receive_authenticated("stripe", delivered).events[0].outcome.value == "duplicate"
-    assert ingest.receive_authenticated("stripe", fetched_only).events[0].outcome.value == "applied"
+    ingest, stripe = services.ingest_service(), ProviderRegistry().get("stripe")
+
+    def accept(body: bytes) -> str:
+        parsed = stripe.parse(WebhookRequest.of(body, {}))
+        return ingest.accept_verified(parsed, dedupe_forever=stripe.dedupe_forever)[0].outcome.value
+
+    assert accept(delivered) == "duplicate"  # the provider's own id: the webhook already stored it
+    assert accept(fetched_only) == "applied"
     assert outcome(services, fetched_only) == "duplicate"  # its webhook arriving late
     assert len(services.transactions().get("stripe", "pi_a").events) == 2

@@ -31,6 +31,7 @@ from aws_xray_sdk.core import patcher
 
 class Provider:
     acknowledgement = None
+    dedupe_forever = False
     def verify(self, request, secrets, now): pass
     def parse(self, request): return []
 

@@ -46,7 +46,7 @@ IMPLEMENTATIONS = {
     ports.StageFunctions: LambdaFunctions,
     ports.ReceivedEvents: EventRepository,
     ports.ReconciledPayments: ReconciledPayments,
-    ports.EventApplier: IngestService,
+    ports.VerifiedIngest: IngestService,
     ports.ReconciliationExports: ReconciliationBucket,
     ports.RiskRecords: RiskRecords,
     ports.TransactionAnnouncer: TransactionAnnouncements,
