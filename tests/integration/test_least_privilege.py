@@ -576,6 +576,18 @@ def deliver_stream_failure_as(stack: IamStack, user: str) -> bool:
         MessageBody=json.dumps({"requestContext": {"condition": "RetryAttemptsExhausted"}})) == 200
 
 
+def schedule_dead_letter_queue(stack: IamStack) -> str:
+    return stack.outputs["ScheduleDeadLetterQueueArn"].split(":")[-1]
+
+
+def deliver_failed_run_as(stack: IamStack, user: str) -> bool:
+    """Lambda's delivery of a scheduled job's failed invocation to its dead-letter queue,
+    with `user`'s keys."""
+    return status_of(
+        stack.client_as(user, "sqs").send_message,
+        QueueUrl=f"{stack.endpoint_url}/{MOTO_ACCOUNT}/{schedule_dead_letter_queue(stack)}", MessageBody="{}") == 200
+
+
 def test_the_analytics_function_reads_the_stream_and_updates_the_figures_with_only_its_policy_and_needs_all_of_it(
         app_as, stack: IamStack, monkeypatch: pytest.MonkeyPatch) -> None:
     since = stack.authorizations.mark()
@@ -642,10 +654,7 @@ def archival_flow(stack: IamStack, app_as: Callable[[str], Client], user: str) -
         results["remove the stray part"] = False
     except ClientError:
         results["remove the stray part"] = True
-    queue_name = stack.outputs["ScheduleDeadLetterQueueArn"].split(":")[-1]
-    results["dead-letter a failed run"] = status_of(
-        stack.client_as(user, "sqs").send_message, QueueUrl=f"{stack.endpoint_url}/{MOTO_ACCOUNT}/{queue_name}",
-        MessageBody="{}") == 200
+    results["dead-letter a failed run"] = deliver_failed_run_as(stack, user)
     return results
 
 
@@ -885,10 +894,7 @@ def reconcile_flow(stack: IamStack, app_as: Callable[[str], Client], user: str) 
         results["report"] = report["missing"] == [{"provider": "stripe", "id": f"pi_{tag}"}]
     except Exception:  # noqa: BLE001
         results["report"] = False
-    queue_name = stack.outputs["ScheduleDeadLetterQueueArn"].split(":")[-1]
-    results["dead-letter a failed run"] = status_of(
-        stack.client_as(user, "sqs").send_message, QueueUrl=f"{stack.endpoint_url}/{MOTO_ACCOUNT}/{queue_name}",
-        MessageBody="{}") == 200
+    results["dead-letter a failed run"] = deliver_failed_run_as(stack, user)
     return results
 
 
@@ -1032,11 +1038,8 @@ def watch_flow(stack: IamStack, app_as: Callable[[str], Client], user: str) -> d
     for url in urls:
         take_letters(admin_sqs, url, "")
     results["drained"] = check()
-    queue_name = stack.outputs["ScheduleDeadLetterQueueArn"].split(":")[-1]
-    results["dead-letter a failed run"] = status_of(
-        stack.client_as(user, "sqs").send_message, QueueUrl=f"{stack.endpoint_url}/{MOTO_ACCOUNT}/{queue_name}",
-        MessageBody="{}") == 200
-    take_letters(admin_sqs, f"{stack.endpoint_url}/{MOTO_ACCOUNT}/{queue_name}", "")
+    results["dead-letter a failed run"] = deliver_failed_run_as(stack, user)
+    take_letters(admin_sqs, f"{stack.endpoint_url}/{MOTO_ACCOUNT}/{schedule_dead_letter_queue(stack)}", "")
     return results
 
 

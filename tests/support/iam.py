@@ -64,7 +64,7 @@ def create_user(endpoint_url: str, name: str, policy: dict[str, Any]) -> Credent
 def grants(policy: dict[str, Any], keep_sids: frozenset[str] = frozenset()) -> dict[str, tuple[str, str]]:
     """Every (action, resource) pair the policy grants outside `keep_sids`, keyed like
     `without_each_grant`."""
-    return {f"{action} on {resource.split(':', 5)[-1]}": (action, resource)
+    return {_label(action, resource): (action, resource)
             for statement in policy["Statement"] if statement.get("Sid") not in keep_sids
             for action in _as_list(statement["Action"]) for resource in _as_list(statement["Resource"])}
 
@@ -126,9 +126,12 @@ def without_each_grant(policy: dict[str, Any], keep_sids: frozenset[str] = froze
                 split = [{**statement, **part, "Sid": f"{statement.get('Sid', 'S')}{n}"}
                          for n, part in enumerate(p for p in rest if p["Resource"])]
                 others = statements[:index] + statements[index + 1:]
-                label = f"{action} on {resource.split(':', 5)[-1]}"
-                reduced[label] = {**policy, "Statement": others + split}
+                reduced[_label(action, resource)] = {**policy, "Statement": others + split}
     return reduced
+
+
+def _label(action: str, resource: str) -> str:
+    return f"{action} on {resource.split(':', 5)[-1]}"
 
 
 def _as_list(value: Any) -> list[Any]:
