@@ -86,23 +86,27 @@ class DeadLetterService:
         deadline = self._deadline = self._monotonic() + self._budget
         self._reapplied = None
         redriven, failed_again, complete = 0, [], False
+        unsettled: list[Letter] = []  # received, not yet deleted or failed: released if a call fails midway
         try:
             while self._monotonic() < deadline:
                 letters = self._store.receive(queue.queue, HOLD_SECONDS)
                 if not letters:
                     complete = True
                     break
-                for number, letter in enumerate(letters):
+                unsettled = list(letters)
+                for letter in letters:
                     if self._monotonic() >= deadline:  # not tried: visible again now
-                        failed_again.extend(letters[number:])
+                        failed_again.extend(unsettled)
+                        unsettled = []
                         break
                     if self._redrive_one(queue, letter):
                         self._store.delete(queue.queue, letter)
                         redriven += 1
                     else:
                         failed_again.append(letter)
+                    unsettled.remove(letter)
         finally:
-            for letter in failed_again:
+            for letter in failed_again + unsettled:  # visible again now, not after the hold
                 self._store.release(queue.queue, letter)
         tried = redriven + len(failed_again)
         log("dead letters redriven", queue=name, redriven=redriven, failed=len(failed_again),

@@ -368,3 +368,15 @@ def test_a_feed_failure_the_stream_no_longer_holds_reannounces_each_transaction_
         "redriven": 1, "failed": 0, "complete": True, "reapplied": {"transactions": 0, "buckets": 0}}
     feed.poll_once()
     assert receive_feed(sqs, subscriber, wait_seconds=1) == []
+
+
+def test_a_redrive_refused_midway_leaves_its_letters_visible_at_once_for_the_next_one(aws, client) -> None:
+    """Storage failing under a redrive answers 503, and the letters it had received are
+    released then, not after their hold: the operator's retry moves them at once."""
+    dead_letters = aws.client("sqs").get_queue_url(QueueName="payment-webhooks-local-payment-alerts-dlq")["QueueUrl"]
+    for n in range(3):
+        aws.client("sqs").send_message(QueueUrl=dead_letters, MessageBody=json.dumps({"letter": n}))
+    with failing("SendMessage", "sqs"):  # moving a letter back to its source queue is refused
+        refused = client.http.post("/admin/dead-letters/payment-alerts/redrive")
+    assert refused.status_code == 503, refused.body
+    assert redrive(client, "payment-alerts") == {"redriven": 3, "failed": 0, "complete": True}
