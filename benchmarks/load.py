@@ -1,7 +1,10 @@
 """Load with redeliveries (issue 17): the `make run` stack, over HTTP, against a ground truth.
 
 The stack is the one `make run` starts (local/run.py's own pieces, on --port/--emulator-port),
-with PayPal's certificates served by the test authority (tests/support/paypal.py). Payments
+with PayPal's certificates served by the test authority (tests/support/paypal.py), and its
+emulator started through benchmarks/support/fast_emulator.py: moto's index queries walk the
+whole table, so without it every request costs more the more is stored, which DynamoDB's do
+not (`--plain-emulator` runs moto's own). Payments
 with realistic lifecycles are generated across all five providers; every event is delivered
 one to three times, all deliveries shuffled and sent by 16 concurrent workers on kept-alive
 connections, each retried on a 503 as providers retry. The ground truth (each payment's final
@@ -25,6 +28,8 @@ that ended failed).
 
     python benchmarks/load.py                    # 10,000 webhooks, over HTTP then in-process (docs/reliability.md)
     python benchmarks/load.py --webhooks 1000 --mode http   # a shorter run, over HTTP only
+
+A progress line a minute says how many deliveries are done.
 """
 from __future__ import annotations
 
@@ -53,6 +58,7 @@ for name in ("AWS_ENDPOINT_URL", "AWS_PROFILE"):
     os.environ.pop(name, None)
 
 from benchmarks.local_stack import children_output_to, cpu_seconds  # noqa: E402
+from benchmarks.support.emulator import CHEAP_READS, PLAIN  # noqa: E402
 from local import provision  # noqa: E402
 from local.run import HOST, STAGE, Supervisor, api_process, build_workers, emulator_process, open_api  # noqa: E402
 from tests.support.paypal import paypal_headers, paypal_secrets  # noqa: E402
@@ -62,6 +68,7 @@ from tests.support.signing import (  # noqa: E402
 )
 
 WORKERS = 16
+PROGRESS_SECONDS = 60
 PROVIDER_TRIES = 30
 """Deliveries of one event before the benchmark gives up on it. Providers retry a 503 for days
 (Stripe 3, Adyen 30): an overloaded emulator's read timeouts are answered 503, and an event
@@ -220,6 +227,7 @@ class Tally:
     effects: Counter = field(default_factory=Counter)  # non-duplicate outcomes per event
     latencies: list = field(default_factory=list)
     requests: int = 0
+    delivered: int = 0  # deliveries finished (answered, or given up on)
     errors: Counter = field(default_factory=Counter)  # provider, status, message
 
 
@@ -283,8 +291,16 @@ def parallel(items: list, work: Callable[[Send, Any], None], sender: Callable[[]
         thread.join()
 
 
-def deliver(sender: Callable[[], Send], queue: list[Event], tally: Tally) -> None:
+def deliver(sender: Callable[[], Send], queue: list[Event], tally: Tally, progress: Callable[[str], None]) -> None:
+    """Every delivery of `queue`, with a progress line a minute."""
     def one(send: Send, event: Event) -> None:
+        try:
+            attempt(send, event)
+        finally:
+            with tally.lock:
+                tally.delivered += 1
+
+    def attempt(send: Send, event: Event) -> None:
         for attempt in range(PROVIDER_TRIES):  # a provider retries a 503 (and a dropped connection)
             if attempt:
                 time.sleep(min(0.2 * 2 ** attempt, 5.0))
@@ -306,7 +322,24 @@ def deliver(sender: Callable[[], Send], queue: list[Event], tally: Tally) -> Non
             if status != 503:
                 return
 
-    parallel(queue, one, sender)
+    done = threading.Event()
+
+    def tick() -> None:
+        started, last = time.perf_counter(), (0, 0)
+        while not done.wait(PROGRESS_SECONDS):
+            with tally.lock:
+                now = (tally.delivered, tally.requests)
+            progress(f"{now[0]:,} of {len(queue):,} deliveries done after {time.perf_counter() - started:,.0f} s; "
+                     f"last minute {now[0] - last[0]:,} done, {(now[1] - last[1]) / PROGRESS_SECONDS:.1f} req/s")
+            last = now
+
+    ticker = threading.Thread(target=tick, daemon=True)
+    ticker.start()
+    try:
+        parallel(queue, one, sender)
+    finally:
+        done.set()
+        ticker.join()
 
 
 def get_json(sender: Callable[[], Send], paths: list[str]) -> dict[str, tuple[int, Any]]:
@@ -472,7 +505,7 @@ def workload(webhooks: int, seed: int, first: int) -> tuple[list[Payment], list[
     return made, events, queue
 
 
-def run(webhooks: int, port: int, emulator_port: int, seed: int, mode: str,
+def run(webhooks: int, port: int, emulator_port: int, seed: int, mode: str, plain_emulator: bool,
         report: Callable[[str], None]) -> bool:
     endpoint_url = f"http://{HOST}:{emulator_port}"
     secrets = Path(tempfile.mkstemp(suffix=".json")[1])
@@ -483,7 +516,7 @@ def run(webhooks: int, port: int, emulator_port: int, seed: int, mode: str,
     good = True
     try:
         with children_output_to(log):
-            supervisor.start(emulator_process(emulator_port))
+            supervisor.start(emulator_process(emulator_port, PLAIN if plain_emulator else CHEAP_READS))
             api = supervisor.launch(api_process(endpoint_url, port))
             outputs = provision.provision(endpoint_url, STAGE, secrets)
             api.wait_ready()
@@ -504,7 +537,7 @@ def run(webhooks: int, port: int, emulator_port: int, seed: int, mode: str,
                    f"{len(queue):,} (each event 1-3 times, shuffled, {WORKERS} workers)")
             cpu_before = {name: cpu_seconds(pid) for name, pid in pids.items()}
             tally, started = Tally(), time.perf_counter()
-            deliver(sender, queue, tally)
+            deliver(sender, queue, tally, lambda line, label=label: report(f"[{label}] {line}"))
             seconds = time.perf_counter() - started
             cpu_ms = {name: (cpu_seconds(pid) - cpu_before[name]) * 1000 / max(tally.requests, 1)
                       for name, pid in pids.items()}
@@ -546,11 +579,13 @@ def main() -> None:
     parser.add_argument("--mode", choices=("both", "http", "in-process"), default="both",
                         help="over HTTP (chalice local), the same app in this process (chalice.test.Client), "
                              "or both one after the other on one stack (default)")
+    parser.add_argument("--plain-emulator", action="store_true",
+                        help="moto's own index queries, which walk the whole table (benchmarks/support/fast_emulator.py)")
     args = parser.parse_args()
     console = sys.stdout
     with open(Path(tempfile.gettempdir()) / f"load-benchmark-app-{os.getpid()}.log", "w") as app_log, \
             contextlib.redirect_stdout(app_log):  # the in-process app's log lines
-        good = run(args.webhooks, args.port, args.emulator_port, args.seed, args.mode,
+        good = run(args.webhooks, args.port, args.emulator_port, args.seed, args.mode, args.plain_emulator,
                    lambda line: print(line, file=console, flush=True))
     sys.exit(0 if good else 1)
 

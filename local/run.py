@@ -159,8 +159,9 @@ def app_env(endpoint_url: str, outputs: dict[str, str], base: dict[str, str] | N
     return env
 
 
-def emulator_process(port: int) -> ManagedProcess:
-    argv = [sys.executable, "-m", "local.emulator", "--host", HOST, "--port", str(port)]
+def emulator_process(port: int, module: str = "local.emulator") -> ManagedProcess:
+    """`module`: another launcher of the same emulator (the benchmarks' cheap reads)."""
+    argv = [sys.executable, "-m", module, "--host", HOST, "--port", str(port)]
     return ManagedProcess("emulator", argv, aws_env(f"http://{HOST}:{port}"), port_accepts(port))
 
 

@@ -12,14 +12,19 @@ moto 5.2.5, measured on this machine (benchmarks/reconcile.py prints the plain c
   once, against the same 400 KB limit;
 - comparing or hashing two values (every key lookup, every sort of a Query) goes through
   a generic cast; a string is its own value, and is compared as such;
-- a Query on an index walks, deep-copies and sizes whole table items, and so cuts its
-  pages at 1 MB of whole items. DynamoDB reads an index's own entries (only the projected
-  attributes) and counts the 1 MB page limit on those (developer guide, "Query" and
-  "Global secondary indexes": an index is a table of projected entries); the index is
-  queried here over entries projected the same way, kept until the table is next written
-  (its stream's next sequence number moves on every write).
+- a Query on an index walks every item of the table, whatever its key, so its cost grows
+  with the table; DynamoDB reads only the entries under the queried key (developer guide,
+  "Query"). Here, on a table with a stream (every write passes through it), the items
+  that have held each key value are kept as the table is written, and the query walks
+  those (moto's own loop still checks each one);
+- it also deep-copies and sizes whole table items, and so cuts its pages at 1 MB of whole
+  items. DynamoDB reads an index's own entries (only the projected attributes) and counts
+  the 1 MB page limit on those (developer guide, "Global secondary indexes": an index is a
+  table of projected entries); the index is queried here over entries projected the same
+  way, kept until the table is next written (its stream's next sequence number moves on
+  every write).
 
-None of these changes which items an answer holds or their attributes; the third changes
+None of these changes which items an answer holds or their attributes; the last changes
 where index pages end, to where DynamoDB ends them. Everything else is the project's
 emulator (`local.emulator.main`), unchanged.
 
@@ -94,20 +99,80 @@ def _entry(item: Any, names: list[str]) -> Any:
     return entry
 
 
-_ENTRIES: dict[tuple[int, str], tuple[tuple[int, int], list[Any]]] = {}
+def _index_hash_attribute(index: Any) -> str | None:
+    keys = [key["AttributeName"] for key in index.schema if key["KeyType"] == "HASH"]
+    return keys[0] if len(keys) == 1 else None
 
 
-def _entries(table: Any, index_name: str, names: list[str]) -> list[Any]:
-    shard = table.stream_shard
-    generation = (id(shard), len(shard.items) + shard.starting_sequence_number) if shard is not None else None
-    cached = _ENTRIES.get((id(table), index_name))
-    if generation is not None and cached is not None and cached[0] == generation:
-        return cached[1]
+def _members(table: Any, index: Any, attribute: str) -> dict[Any, set[tuple[Any, Any]]]:
+    """The primary keys of the items that have held each value of the index's hash key: a
+    superset of those holding it now (moto's own query loop then checks each item). Built
+    from the whole table once, then kept by every write, since each write of a table with a
+    stream passes through StreamShard.add, and a cancelled transaction only puts back a
+    version that was itself written through it."""
+    kept = table.__dict__.setdefault("_index_members", {})
+    if index.name not in kept:
+        from moto.dynamodb.models.table import Table
+
+        members: dict[Any, set[tuple[Any, Any]]] = {}
+        for item in Table.all_items(table):
+            if attribute in item.attrs:
+                members.setdefault(item.attrs[attribute], set()).add((item.hash_key, item.range_key))
+        kept[index.name] = (attribute, members)
+    return kept[index.name][1]
+
+
+def index_members_kept_on_write() -> None:
+    from moto.dynamodb.models.table import StreamShard
+
+    generic = StreamShard.add
+
+    def add(self: Any, old: Any, new: Any) -> None:
+        generic(self, old, new)
+        if new is not None:
+            for attribute, members in self.table.__dict__.get("_index_members", {}).values():
+                if attribute in new.attrs:
+                    members.setdefault(new.attrs[attribute], set()).add((new.hash_key, new.range_key))
+
+    StreamShard.add = add  # type: ignore[method-assign]
+
+
+def _stored(table: Any, keys: set[tuple[Any, Any]]) -> list[Any]:
+    found = []
+    for hash_key, range_key in keys:
+        under_hash = table.items.get(hash_key)
+        item = under_hash.get(range_key) if table.range_key_attr and under_hash is not None else under_hash
+        if item is not None:
+            found.append(item)
+    return found
+
+
+def _candidates(table: Any, index: Any, arguments: dict[str, Any]) -> list[Any] | None:
+    """The items a Query on `index` may answer, or None when every item may be one."""
+    attribute = _index_hash_attribute(index)
+    wanted = dict(arguments.get("hash_key_conditions") or {}).get(attribute) if attribute else None
+    if table.stream_shard is None or wanted is None:
+        return None
+    return _stored(table, _members(table, index, attribute).get(wanted, set()))
+
+
+_ENTRIES: dict[tuple[int, str, Any], tuple[tuple[int, int], list[Any]]] = {}
+
+
+def _projected(table: Any, index: Any, candidates: list[Any] | None, wanted: Any) -> list[Any]:
+    """The index's own entries for the candidates, kept until the table is next written."""
     from moto.dynamodb.models.table import Table
 
-    entries = [_entry(item, names) for item in Table.all_items(table)]
+    names = list(dict.fromkeys(index.table_key_attrs + index.schema_key_attrs
+                               + index.projection.get("NonKeyAttributes", [])))
+    shard = table.stream_shard
+    generation = (id(shard), len(shard.items) + shard.starting_sequence_number) if shard is not None else None
+    cached = _ENTRIES.get((id(table), index.name, wanted))
+    if generation is not None and cached is not None and cached[0] == generation:
+        return cached[1]
+    entries = [_entry(item, names) for item in (Table.all_items(table) if candidates is None else candidates)]
     if generation is not None:
-        _ENTRIES[(id(table), index_name)] = (generation, entries)
+        _ENTRIES[(id(table), index.name, wanted)] = (generation, entries)
     return entries
 
 
@@ -122,22 +187,27 @@ def strings_compared_directly() -> None:
     DynamoType.cast_value = property(cast_value)  # type: ignore[method-assign,assignment]
 
 
-def index_queries_over_entries() -> None:
-    """A Query on a KEYS_ONLY or INCLUDE index reads that index's projected entries."""
+def index_queries_by_key() -> None:
+    """A Query on an index reads the entries under its hash key, and on a KEYS_ONLY or
+    INCLUDE index those entries' projected attributes only."""
     from moto.dynamodb.models.table import Table
 
     generic = Table.query
     signature = inspect.signature(generic)
 
     def query(self: Table, *args: Any, **kwargs: Any) -> Any:
-        index_name = signature.bind(self, *args, **kwargs).arguments.get("index_name")
+        arguments = signature.bind(self, *args, **kwargs).arguments
+        index_name = arguments.get("index_name")
         index = self.get_index(index_name) if index_name else None
-        if index is None or (index.projection or {}).get("ProjectionType", "ALL") == "ALL":
+        if index is None:
             return generic(self, *args, **kwargs)
-        names = list(dict.fromkeys(index.table_key_attrs + index.schema_key_attrs
-                                   + index.projection.get("NonKeyAttributes", [])))
-        entries = _entries(self, index.name, names)
-        self.all_items = lambda: entries  # type: ignore[method-assign] # one request at a time (the emulator's lock)
+        candidates = _candidates(self, index, arguments)
+        if (index.projection or {}).get("ProjectionType", "ALL") != "ALL":
+            wanted = dict(arguments.get("hash_key_conditions") or {}).get(_index_hash_attribute(index))
+            candidates = _projected(self, index, candidates, wanted if candidates is not None else None)
+        if candidates is None:
+            return generic(self, *args, **kwargs)
+        self.all_items = lambda: candidates  # type: ignore[method-assign] # one request at a time (the emulator's lock)
         try:
             return generic(self, *args, **kwargs)
         finally:
@@ -151,7 +221,8 @@ def cheap_reads() -> None:
     items_sized_once()
     strings_compared_directly()
     top_level_projections()
-    index_queries_over_entries()
+    index_members_kept_on_write()
+    index_queries_by_key()
 
 
 if __name__ == "__main__":
