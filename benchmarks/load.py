@@ -69,6 +69,7 @@ from tests.support.signing import (  # noqa: E402
 
 WORKERS = 16
 PROGRESS_SECONDS = 60
+CUSTOMER_PAYMENTS = 6
 PROVIDER_TRIES = 30
 """Deliveries of one event before the benchmark gives up on it. Providers retry a 503 for days
 (Stripe 3, Adyen 30): an overloaded emulator's read timeouts are answered 503, and an event
@@ -109,6 +110,12 @@ def iso(epoch: int) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(epoch))
 
 
+def customer(n: int) -> int:
+    """Six payments of a provider per customer, created within half a minute of each other:
+    the sixth is over the velocity limit (docs/risk.md), the others are not flagged."""
+    return n // (CUSTOMER_PAYMENTS * len(MAKERS))
+
+
 def generic_payment(n: int, rng: random.Random) -> Payment:
     amount, at = rng.randrange(500, 50_000), BASE + n % 20_000
     steps = [("succeeded", 0)]
@@ -134,7 +141,8 @@ def stripe_payment(n: int, rng: random.Random) -> Payment:
     payment = Payment("stripe", intent, DAY, "USD", amount, final, 0)
     for k, (kind, status) in enumerate(steps):
         event_id = f"evt_load_{n}_{k}"
-        body = stripe_event(event_id, kind, at + 60 * (k + 1), payment_intent(intent, status, amount, created=at))
+        body = stripe_event(event_id, kind, at + 60 * (k + 1),
+                            payment_intent(intent, status, amount, created=at, customer=f"cus_load_{customer(n)}"))
         payment.events.append(Event("stripe", event_id, body, "stripe"))
     return payment
 
@@ -156,8 +164,8 @@ def adyen_payment(n: int, rng: random.Random) -> Payment:
 def square_payment(n: int, rng: random.Random) -> Payment:
     payment_id = f"sqload{n}"
     event = {**SQUARE, "event_id": f"sq-evt-load-{n}",
-             "data": {**SQUARE["data"], "id": payment_id,
-                      "object": {"payment": {**SQUARE["data"]["object"]["payment"], "id": payment_id}}}}
+             "data": {**SQUARE["data"], "id": payment_id, "object": {"payment": {
+                 **SQUARE["data"]["object"]["payment"], "id": payment_id, "customer_id": f"SQLOAD{customer(n)}"}}}}
     facts = SQUARE_TRUTH["facts"]
     payment = Payment("square", payment_id, facts["created_at"][:10], facts["currency"], facts["amount"],
                       SQUARE_TRUTH["status"], 0)
