@@ -422,6 +422,47 @@ def verify(label: str, sender: Callable[[], Send], made: list[Payment], everythi
 FEED_QUEUE, ALERTS_QUEUE = "load-feed-subscriber", "load-alerts-subscriber"
 
 
+class QueueReader:
+    """A downstream team's consumer, reading its queue all along as a real one does (a queue
+    left to fill costs moto time per message on every send; SQS does not care)."""
+
+    def __init__(self, sqs: Any, url: str) -> None:
+        self._sqs, self._url = sqs, url
+        self._lock, self._stopped = threading.Lock(), threading.Event()
+        self._messages: list[dict[str, Any]] = []
+        self._last = time.monotonic()
+        self._thread = threading.Thread(target=self._read, daemon=True)
+        self._thread.start()
+
+    def _read(self) -> None:
+        while not self._stopped.is_set():  # short polls: the emulator serves one request at a time
+            messages = self._sqs.receive_message(QueueUrl=self._url, MaxNumberOfMessages=10).get("Messages", [])
+            if not messages:
+                self._stopped.wait(0.5)
+                continue
+            with self._lock:
+                self._messages += [json.loads(m["Body"]) for m in messages]
+                self._last = time.monotonic()
+            self._sqs.delete_message_batch(QueueUrl=self._url, Entries=[
+                {"Id": str(n), "ReceiptHandle": m["ReceiptHandle"]} for n, m in enumerate(messages)])
+
+    def take(self, quiet_seconds: float = 10.0, limit_seconds: float = 600.0) -> list[dict[str, Any]]:
+        """Every message read so far, once none came for `quiet_seconds` (the stack's
+        consumers have caught up)."""
+        started = time.monotonic()
+        while True:
+            with self._lock:
+                quiet = time.monotonic() - max(self._last, started)
+                if quiet >= quiet_seconds or time.monotonic() - started >= limit_seconds:
+                    taken, self._messages = self._messages, []
+                    return taken
+            time.sleep(0.5)
+
+    def stop(self) -> None:
+        self._stopped.set()
+        self._thread.join()
+
+
 class Downstream:
     """A downstream team's view of the stack: its queue on the change feed, its queue on the
     payment alerts topic; and the events table read by a scan (the test's own clients)."""
@@ -442,6 +483,11 @@ class Downstream:
         session.client("sns", endpoint_url=endpoint_url).subscribe(
             TopicArn=outputs["PaymentAlertsTopicArn"], Protocol="sqs", Endpoint=arn["QueueArn"],
             Attributes={"RawMessageDelivery": "true"})
+        self._collectors = {url: QueueReader(self._sqs, url) for url in (self._feed, self._alerts)}
+
+    def stop(self) -> None:
+        for collector in self._collectors.values():
+            collector.stop()
 
     def stored_events(self) -> set[tuple[str, str]]:
         found: set[tuple[str, str]] = set()
@@ -453,23 +499,8 @@ class Downstream:
                 found.add((provider, event_id))
         return found
 
-    def _drain(self, url: str, quiet_seconds: float = 10.0, limit_seconds: float = 600.0) -> list[dict[str, Any]]:
-        """Every message until none came for `quiet_seconds` (the consumers have caught up)."""
-        found: list[dict[str, Any]] = []
-        quiet_since, deadline = time.monotonic(), time.monotonic() + limit_seconds
-        while time.monotonic() - quiet_since < quiet_seconds and time.monotonic() < deadline:
-            messages = self._sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
-            if not messages:
-                time.sleep(0.5)
-                continue
-            quiet_since = time.monotonic()
-            found += [json.loads(m["Body"]) for m in messages]
-            self._sqs.delete_message_batch(QueueUrl=url, Entries=[
-                {"Id": str(n), "ReceiptHandle": m["ReceiptHandle"]} for n, m in enumerate(messages)])
-        return found
-
     def report_feed(self, label: str, made: list[Payment], report: Callable[[str], None]) -> bool:
-        events = self._drain(self._feed)
+        events = self._collectors[self._feed].take()
         per_change = Counter(event["detail"]["id"] for event in events)
         newest: dict[tuple[str, str], dict[str, Any]] = {}
         for event in events:
@@ -487,7 +518,7 @@ class Downstream:
         return not disagree
 
     def report_alerts(self, label: str, made: list[Payment], report: Callable[[str], None]) -> bool:
-        alerts = self._drain(self._alerts)
+        alerts = self._collectors[self._alerts].take()
         per_incident = Counter((alert["kind"], alert["key"]) for alert in alerts)
         by_kind = Counter(kind for kind, _ in per_incident)
         keys = {f"{p.provider}/{p.payment_id}" for p in made}
@@ -521,7 +552,7 @@ def run(webhooks: int, port: int, emulator_port: int, seed: int, mode: str, plai
     log = Path(tempfile.gettempdir()) / f"load-benchmark-{os.getpid()}.log"
     report(f"stack output: {log}; load average at start: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     supervisor = Supervisor()
-    good = True
+    good, downstream = True, None
     try:
         with children_output_to(log):
             supervisor.start(emulator_process(emulator_port, PLAIN if plain_emulator else CHEAP_READS))
@@ -553,6 +584,8 @@ def run(webhooks: int, port: int, emulator_port: int, seed: int, mode: str, plai
             report(f"[{label}] CPU ms per request: " + ", ".join(f"{name} {ms:.1f}" for name, ms in cpu_ms.items()))
         report(f"load average at end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     finally:
+        if downstream is not None:
+            downstream.stop()
         supervisor.stop_all()
         secrets.unlink(missing_ok=True)
     return good
