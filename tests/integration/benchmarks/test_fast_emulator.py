@@ -123,3 +123,50 @@ def test_every_index_query_answers_as_the_project_emulator_does_while_items_move
     assert all(mine == theirs for mine, theirs in outcomes)
     assert {"ok", "TransactionCanceledException"} <= {outcome for outcome, _ in outcomes}
     assert any(len(pages) > 1 for pages in _read_back(plain).values())  # paging was exercised
+
+
+def _sqs(endpoint_url: str) -> Any:
+    return boto3.client("sqs", endpoint_url=endpoint_url, region_name="us-east-1",
+                        aws_access_key_id="testing", aws_secret_access_key="testing")
+
+
+def _queue_behaviour(sqs: Any) -> dict[str, Any]:
+    """What sends to each kind of queue leave: the standard queue's counts, the FIFO queues'
+    deduplication and their refusal of a message without a group."""
+    seen: dict[str, Any] = {}
+    standard = sqs.create_queue(QueueName="standard-under-test")["QueueUrl"]
+    for n in range(5):
+        sqs.send_message(QueueUrl=standard, MessageBody=f"m{n}", DelaySeconds=60 if n == 4 else 0)
+    sqs.receive_message(QueueUrl=standard, MaxNumberOfMessages=2)
+    counts = sqs.get_queue_attributes(QueueUrl=standard, AttributeNames=["All"])["Attributes"]
+    seen["standard"] = {k: v for k, v in counts.items() if k.startswith("ApproximateNumber")}
+    for dedupe in ("true", "false"):
+        fifo = sqs.create_queue(QueueName=f"fifo-{dedupe}.fifo", Attributes={
+            "FifoQueue": "true", "ContentBasedDeduplication": dedupe})["QueueUrl"]
+        try:
+            sqs.send_message(QueueUrl=fifo, MessageBody="no group")
+            seen[f"{dedupe} without group"] = "sent"
+        except ClientError as error:
+            seen[f"{dedupe} without group"] = error.response["Error"]["Code"]
+        for _ in range(2):
+            try:
+                sqs.send_message(QueueUrl=fifo, MessageBody="same body", MessageGroupId="g")
+            except ClientError as error:
+                seen[f"{dedupe} same body"] = error.response["Error"]["Code"]
+        seen[f"{dedupe} waiting"] = sqs.get_queue_attributes(
+            QueueUrl=fifo, AttributeNames=["ApproximateNumberOfMessages"])["Attributes"]
+    return seen
+
+
+def test_sends_deduplicate_refuse_and_count_as_the_project_emulator_does() -> None:
+    processes = [EmulatorProcess(start_timeout=60.0, module=module) for module in (PLAIN, CHEAP_READS)]
+    try:
+        plain, cheap = (_queue_behaviour(_sqs(process.endpoint_url)) for process in processes)
+    finally:
+        for process in processes:
+            process.stop()
+
+    assert cheap == plain
+    assert plain["standard"] == {"ApproximateNumberOfMessages": "2", "ApproximateNumberOfMessagesNotVisible": "2",
+                                 "ApproximateNumberOfMessagesDelayed": "1"}
+    assert plain["true waiting"] == {"ApproximateNumberOfMessages": "1"}
