@@ -9,6 +9,7 @@ then committed, and the next run continues where this one stopped (the index no 
 holds what was archived). Progress is logged as JSON lines per part and per run."""
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -16,6 +17,7 @@ from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta
 
 from chalicelib.domain.archive import archive_cutoff, created_day
+from chalicelib.errors import StorageUnavailable
 from chalicelib.observability.logs import log
 from chalicelib.services.archive.partition import PartitionArchiver
 from chalicelib.services.archive.replace import Replacer
@@ -89,9 +91,18 @@ class ArchivalService:
             self._archive(now, report, Deadline(remaining_ms, self._margin))
         finally:
             report.items_read = self._records.items_read - read_before
-            self._lease.release(holder)
+            self._release(holder)
         log("archival.run", **report.as_dict())
         return report
+
+    def _release(self, holder: str) -> None:
+        """A lease that cannot be released expires by itself, so its failure must not fail
+        the run: a run whose work is done would be retried, and the retries, finding the
+        lease still held, would skip until it expired."""
+        try:
+            self._lease.release(holder)
+        except StorageUnavailable as exc:
+            log("archival.lease_not_released", logging.WARNING, problem=str(exc))
 
     def _archive(self, now: datetime, report: ArchiveReport, deadline: Deadline) -> None:
         with ThreadPoolExecutor(self._workers, thread_name_prefix="archive") as pool:

@@ -20,7 +20,7 @@ from typing import Any
 from botocore.exceptions import ClientError, ConnectionClosedError, ReadTimeoutError
 
 from chalicelib.domain.timestamps import format_iso, parse_iso
-from chalicelib.storage.errors import is_code
+from chalicelib.storage.errors import is_code, storage_errors
 
 LEASE_KEY = "locks/archival.json"
 LEASE_TTL = timedelta(minutes=20)
@@ -53,9 +53,10 @@ class ArchiveLease:
 
     def release(self, holder: str) -> None:
         """Delete the lease if it is still ours (a run that outlived it must not delete the
-        lease of the run that took over)."""
-        if self.holder() == holder:
-            self._client.delete_object(Bucket=self._bucket, Key=self._key)
+        lease of the run that took over). A failure is StorageUnavailable."""
+        with storage_errors():
+            if self.holder() == holder:
+                self._client.delete_object(Bucket=self._bucket, Key=self._key)
 
     def _put_or_ours(self, holder: str, body: bytes, **condition: str) -> bool:
         """`_put`; when its answer is lost, whether the lease it may have written is ours."""

@@ -175,6 +175,30 @@ def test_a_second_run_while_one_holds_the_lease_does_nothing(services) -> None:
     assert lease.acquire("after-expiry", NOW + timedelta(hours=1))
 
 
+def test_a_lease_that_cannot_be_released_does_not_fail_a_run_whose_work_is_done(services, capsys) -> None:
+    """The lease expires by itself; failing the run would only have its retries skip."""
+    from botocore.exceptions import ClientError
+
+    data = seed(services, SPEC)
+    s3 = services.aws_client("s3")
+
+    def refused(**params):
+        raise ClientError({"Error": {"Code": "InternalError", "Message": "injected"}}, "DeleteObject")
+
+    s3.delete_object = refused
+    try:
+        report = archival(services).run(plenty)
+    finally:
+        del s3.delete_object
+
+    assert report.complete
+    assert_archived_exactly_once(services, data)
+    assert "archival.lease_not_released" in capsys.readouterr().out
+    assert archival(services).run(plenty).skipped  # until it expires,
+    assert archival(services, later=timedelta(minutes=21)).run(plenty).complete  # then taken over
+    assert_archived_exactly_once(services, data)
+
+
 def test_a_lease_written_whose_answer_was_lost_is_held_by_the_run_that_wrote_it(services) -> None:
     """A read timeout on the lease's write (the SDK's retry then meets its own object's
     condition failing) must not leave the lease standing against every rerun."""
