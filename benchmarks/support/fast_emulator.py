@@ -24,9 +24,10 @@ moto 5.2.5, measured on this machine (benchmarks/reconcile.py prints the plain c
   way, kept until the table is next written (its stream's next sequence number moves on
   every write).
 
-- SendMessage (from SNS and EventBridge too) reads whether its queue deduplicates by
-  content through a property that first counts every message waiting, so each send costs
-  more the longer a consumer's backlog; only that attribute is read here.
+- SendMessage (from SNS and EventBridge too) and ReceiveMessage (once per message it
+  considers) read a setting of their queue through a property that first counts every
+  message waiting, so a consumer's backlog makes every send, and quadratically every
+  receive, dearer; while they run, that property skips the counts.
 
 None of these changes which items an answer holds or their attributes; the last changes
 where index pages end, to where DynamoDB ends them. Everything else is the project's
@@ -220,32 +221,40 @@ def index_queries_by_key() -> None:
     Table.query = query  # type: ignore[method-assign]
 
 
-def sends_without_counting() -> None:
-    """SendMessage reads one attribute of its queue through a property that first counts
-    every message waiting in it; that attribute alone is answered here, the same way."""
+_COUNTS = ("ApproximateNumberOfMessages", "ApproximateNumberOfMessagesDelayed",
+           "ApproximateNumberOfMessagesNotVisible")
+
+
+def sends_and_receives_without_counting() -> None:
+    """SendMessage and ReceiveMessage (for every message it considers) read a setting of
+    their queue through a property that first counts every message waiting in it; while
+    they run, the property answers every attribute but those counts."""
     from moto.sqs.models import Queue, SQSBackend
 
     every_attribute = Queue.attributes.fget
-    sending = [False]
+    uncounted = [False]
 
     def attributes(self: Queue) -> dict[str, Any]:
-        if not sending[0]:
+        if not uncounted[0]:
             return every_attribute(self)
-        if not self.fifo_queue:  # moto lists the FIFO attributes of FIFO queues only
-            return {}
-        return {"ContentBasedDeduplication": str(bool(self.content_based_deduplication)).lower()}
-
-    generic = SQSBackend.send_message
-
-    def send_message(self: SQSBackend, *args: Any, **kwargs: Any) -> Any:
-        sending[0] = True  # one request at a time (the emulator's lock)
+        self.BASE_ATTRIBUTES = [name for name in Queue.BASE_ATTRIBUTES if name not in _COUNTS]
         try:
-            return generic(self, *args, **kwargs)
+            return every_attribute(self)
         finally:
-            sending[0] = False
+            del self.BASE_ATTRIBUTES
+
+    def without_counting(generic: Any) -> Any:
+        def call(self: SQSBackend, *args: Any, **kwargs: Any) -> Any:
+            uncounted[0] = True  # one request at a time (the emulator's lock)
+            try:
+                return generic(self, *args, **kwargs)
+            finally:
+                uncounted[0] = False
+        return call
 
     Queue.attributes = property(attributes)  # type: ignore[assignment,method-assign]
-    SQSBackend.send_message = send_message  # type: ignore[method-assign]
+    SQSBackend.send_message = without_counting(SQSBackend.send_message)  # type: ignore[method-assign]
+    SQSBackend.receive_message = without_counting(SQSBackend.receive_message)  # type: ignore[method-assign]
 
 
 def cheap_reads() -> None:
@@ -255,7 +264,7 @@ def cheap_reads() -> None:
     top_level_projections()
     index_members_kept_on_write()
     index_queries_by_key()
-    sends_without_counting()
+    sends_and_receives_without_counting()
 
 
 if __name__ == "__main__":
