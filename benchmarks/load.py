@@ -29,7 +29,8 @@ that ended failed).
     python benchmarks/load.py                    # 10,000 webhooks, over HTTP then in-process (docs/reliability.md)
     python benchmarks/load.py --webhooks 1000 --mode http   # a shorter run, over HTTP only
 
-A progress line a minute says how many deliveries are done.
+A progress line a minute says how many deliveries are done and, before the feed and the
+alerts are read, how many messages the stack's risk and alert consumers still have to take.
 """
 from __future__ import annotations
 
@@ -414,6 +415,7 @@ def verify(label: str, sender: Callable[[], Send], made: list[Payment], everythi
     report(f"[{label}] latency p50 {statistics.median(latencies) * 1000:.1f} ms, "
            f"p99 {latencies[max(int(len(latencies) * 0.99) - 1, 0)] * 1000:.1f} ms; "
            f"{tally.requests / seconds:.1f} requests/s over {seconds:.0f} s")
+    downstream.await_consumers(lambda line: report(f"[{label}] {line}"))
     feed_good = downstream.report_feed(label, made, report)
     alerts_good = downstream.report_alerts(label, made, report)
     return not lost and not doubled and not wrong and analytics == expected and feed_good and alerts_good
@@ -488,6 +490,24 @@ class Downstream:
     def stop(self) -> None:
         for collector in self._collectors.values():
             collector.stop()
+
+    def await_consumers(self, progress: Callable[[str], None], limit_seconds: float = 3600.0) -> None:
+        """Until the stack's own queue consumers (risk, payment alerts) have nothing left:
+        risk's writes and the alerts they raise come after the webhooks that caused them."""
+        urls = [self._sqs.get_queue_url(QueueName=arn.rsplit(":", 1)[1])["QueueUrl"]
+                for arn in (self._outputs["RiskAssessmentsQueueArn"], self._outputs["PaymentAlertsQueueArn"])]
+        started = last_line = time.monotonic()
+        while time.monotonic() - started < limit_seconds:
+            waiting = sum(int(value) for url in urls for value in self._sqs.get_queue_attributes(
+                QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+            )["Attributes"].values())
+            if not waiting:
+                return
+            if time.monotonic() - last_line >= PROGRESS_SECONDS:
+                progress(f"risk and alert consumers: {waiting:,} messages still waiting")
+                last_line = time.monotonic()
+            time.sleep(2)
+        progress(f"risk and alert consumers: still busy after {limit_seconds:,.0f} s")
 
     def stored_events(self) -> set[tuple[str, str]]:
         found: set[tuple[str, str]] = set()
