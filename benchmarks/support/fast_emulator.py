@@ -22,15 +22,14 @@ moto 5.2.5, measured on this machine (benchmarks/reconcile.py prints the plain c
   the 1 MB page limit on those (developer guide, "Global secondary indexes": an index is a
   table of projected entries); the index is queried here over entries projected the same
   way, kept until the table is next written (its stream's next sequence number moves on
-  every write).
-
+  every write);
 - SendMessage (from SNS and EventBridge too) and ReceiveMessage (once per message it
   considers) read a setting of their queue through a property that first counts every
   message waiting, so a consumer's backlog makes every send, and quadratically every
   receive, dearer; while they run, that property skips the counts.
 
-None of these changes which items an answer holds or their attributes; the last changes
-where index pages end, to where DynamoDB ends them. Everything else is the project's
+None of these changes which items an answer holds or their attributes; querying an
+index's projected entries changes where its pages end, to where DynamoDB ends them. Everything else is the project's
 emulator (`local.emulator.main`), unchanged.
 
     python -m benchmarks.support.fast_emulator --host 127.0.0.1 --port 0
@@ -109,7 +108,7 @@ def _index_hash_attribute(index: Any) -> str | None:
     return keys[0] if len(keys) == 1 else None
 
 
-def _members(table: Any, index: Any, attribute: str) -> dict[Any, set[tuple[Any, Any]]]:
+def _members(table: Any, index: Any) -> dict[Any, set[tuple[Any, Any]]]:
     """The primary keys of the items that have held each value of the index's hash key: a
     superset of those holding it now (moto's own query loop then checks each item). Built
     from the whole table once, then kept by every write, since each write of a table with a
@@ -119,6 +118,7 @@ def _members(table: Any, index: Any, attribute: str) -> dict[Any, set[tuple[Any,
     if index.name not in kept:
         from moto.dynamodb.models.table import Table
 
+        attribute = _index_hash_attribute(index)
         members: dict[Any, set[tuple[Any, Any]]] = {}
         for item in Table.all_items(table):
             if attribute in item.attrs:
@@ -152,13 +152,13 @@ def _stored(table: Any, keys: set[tuple[Any, Any]]) -> list[Any]:
     return found
 
 
-def _candidates(table: Any, index: Any, arguments: dict[str, Any]) -> list[Any] | None:
-    """The items a Query on `index` may answer, or None when every item may be one."""
+def _queried_key(table: Any, index: Any, arguments: dict[str, Any]) -> Any:
+    """The index hash key value a Query asks for, when the items holding it are kept (a
+    table with a stream); None when the query must walk every item."""
     attribute = _index_hash_attribute(index)
-    wanted = dict(arguments.get("hash_key_conditions") or {}).get(attribute) if attribute else None
-    if table.stream_shard is None or wanted is None:
+    if table.stream_shard is None or attribute is None:
         return None
-    return _stored(table, _members(table, index, attribute).get(wanted, set()))
+    return dict(arguments.get("hash_key_conditions") or {}).get(attribute)
 
 
 _ENTRIES: dict[tuple[int, str, Any], tuple[tuple[int, int], list[Any]]] = {}
@@ -206,10 +206,10 @@ def index_queries_by_key() -> None:
         index = self.get_index(index_name) if index_name else None
         if index is None:
             return generic(self, *args, **kwargs)
-        candidates = _candidates(self, index, arguments)
+        wanted = _queried_key(self, index, arguments)
+        candidates = None if wanted is None else _stored(self, _members(self, index).get(wanted, set()))
         if (index.projection or {}).get("ProjectionType", "ALL") != "ALL":
-            wanted = dict(arguments.get("hash_key_conditions") or {}).get(_index_hash_attribute(index))
-            candidates = _projected(self, index, candidates, wanted if candidates is not None else None)
+            candidates = _projected(self, index, candidates, wanted)
         if candidates is None:
             return generic(self, *args, **kwargs)
         self.all_items = lambda: candidates  # type: ignore[method-assign] # one request at a time (the emulator's lock)
