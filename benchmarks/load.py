@@ -3,8 +3,9 @@
 The stack is the one `make run` starts (local/run.py's own pieces, on --port/--emulator-port),
 with PayPal's certificates served by the test authority (tests/support/paypal.py), and its
 emulator started through benchmarks/support/fast_emulator.py: moto's index queries walk the
-whole table, so without it every request costs more the more is stored, which DynamoDB's do
-not (`--plain-emulator` runs moto's own). Payments
+whole table and its SQS calls count the whole queue, so without it every request costs more
+the more is stored or waiting, which DynamoDB's and SQS's do not (`--plain-emulator` runs
+moto's own). Payments
 with realistic lifecycles are generated across all five providers; every event is delivered
 one to three times, all deliveries shuffled and sent by 16 concurrent workers on kept-alive
 connections, each retried on a 503 as providers retry. The ground truth (each payment's final
@@ -304,12 +305,12 @@ def deliver(sender: Callable[[], Send], queue: list[Event], tally: Tally, progre
     """Every delivery of `queue`, with a progress line a minute."""
     def one(send: Send, event: Event) -> None:
         try:
-            attempt(send, event)
+            until_answered(send, event)
         finally:
             with tally.lock:
                 tally.delivered += 1
 
-    def attempt(send: Send, event: Event) -> None:
+    def until_answered(send: Send, event: Event) -> None:
         for attempt in range(PROVIDER_TRIES):  # a provider retries a 503 (and a dropped connection)
             if attempt:
                 time.sleep(min(0.2 * 2 ** attempt, 5.0))
@@ -485,11 +486,11 @@ class Downstream:
         session.client("sns", endpoint_url=endpoint_url).subscribe(
             TopicArn=outputs["PaymentAlertsTopicArn"], Protocol="sqs", Endpoint=arn["QueueArn"],
             Attributes={"RawMessageDelivery": "true"})
-        self._collectors = {url: QueueReader(self._sqs, url) for url in (self._feed, self._alerts)}
+        self._feed_reader, self._alerts_reader = QueueReader(self._sqs, self._feed), QueueReader(self._sqs, self._alerts)
 
     def stop(self) -> None:
-        for collector in self._collectors.values():
-            collector.stop()
+        self._feed_reader.stop()
+        self._alerts_reader.stop()
 
     def await_consumers(self, progress: Callable[[str], None], limit_seconds: float = 3600.0) -> None:
         """Until the stack's own queue consumers (risk, payment alerts) have nothing left:
@@ -520,7 +521,7 @@ class Downstream:
         return found
 
     def report_feed(self, label: str, made: list[Payment], report: Callable[[str], None]) -> bool:
-        events = self._collectors[self._feed].take()
+        events = self._feed_reader.take()
         per_change = Counter(event["detail"]["id"] for event in events)
         newest: dict[tuple[str, str], dict[str, Any]] = {}
         for event in events:
@@ -538,7 +539,7 @@ class Downstream:
         return not disagree
 
     def report_alerts(self, label: str, made: list[Payment], report: Callable[[str], None]) -> bool:
-        alerts = self._collectors[self._alerts].take()
+        alerts = self._alerts_reader.take()
         per_incident = Counter((alert["kind"], alert["key"]) for alert in alerts)
         by_kind = Counter(kind for kind, _ in per_incident)
         keys = {f"{p.provider}/{p.payment_id}" for p in made}
@@ -641,7 +642,8 @@ def main() -> None:
                         help="over HTTP (chalice local), the same app in this process (chalice.test.Client), "
                              "or both one after the other on one stack (default)")
     parser.add_argument("--plain-emulator", action="store_true",
-                        help="moto's own index queries, which walk the whole table (benchmarks/support/fast_emulator.py)")
+                        help="moto's own index queries and SQS calls, whose cost grows with what is stored or waiting "
+                             "(benchmarks/support/fast_emulator.py)")
     args = parser.parse_args()
     console = sys.stdout
     with open(Path(tempfile.gettempdir()) / f"load-benchmark-app-{os.getpid()}.log", "w") as app_log, \
