@@ -23,17 +23,18 @@ KINDS = ["card", "wallet", "bank"]
 INDEXES = {"by-owner": "owner", "by-kind": "kind"}  # ALL, and KEYS_ONLY
 
 
-def _client(endpoint_url: str) -> Any:
-    return boto3.client("dynamodb", endpoint_url=endpoint_url, region_name="us-east-1",
+def _client(service: str, endpoint_url: str) -> Any:
+    return boto3.client(service, endpoint_url=endpoint_url, region_name="us-east-1",
                         aws_access_key_id="testing", aws_secret_access_key="testing",
                         config=Config(retries={"mode": "standard", "total_max_attempts": 1}))
 
 
 @pytest.fixture(scope="module")
-def emulators() -> Iterator[list[Any]]:
+def emulators() -> Iterator[list[str]]:
+    """The project's emulator and the cheap-reads one: their endpoints, in that order."""
     processes = [EmulatorProcess(start_timeout=60.0, module=module) for module in (PLAIN, CHEAP_READS)]
     try:
-        yield [_client(process.endpoint_url) for process in processes]
+        yield [process.endpoint_url for process in processes]
     finally:
         for process in processes:
             process.stop()
@@ -109,9 +110,9 @@ def _read_back(ddb: Any) -> dict[tuple[str, str], list[list[dict[str, Any]]]]:
 
 
 def test_every_index_query_answers_as_the_project_emulator_does_while_items_move_between_keys(
-        emulators: list[Any]) -> None:
-    plain, cheap = emulators
-    for ddb in emulators:
+        emulators: list[str]) -> None:
+    plain, cheap = (_client("dynamodb", endpoint_url) for endpoint_url in emulators)
+    for ddb in (plain, cheap):
         _create(ddb)
     rng = random.Random(17)
     outcomes = []
@@ -123,11 +124,6 @@ def test_every_index_query_answers_as_the_project_emulator_does_while_items_move
     assert all(mine == theirs for mine, theirs in outcomes)
     assert {"ok", "TransactionCanceledException"} <= {outcome for outcome, _ in outcomes}
     assert any(len(pages) > 1 for pages in _read_back(plain).values())  # paging was exercised
-
-
-def _sqs(endpoint_url: str) -> Any:
-    return boto3.client("sqs", endpoint_url=endpoint_url, region_name="us-east-1",
-                        aws_access_key_id="testing", aws_secret_access_key="testing")
 
 
 def _queue_behaviour(sqs: Any) -> dict[str, Any]:
@@ -158,13 +154,8 @@ def _queue_behaviour(sqs: Any) -> dict[str, Any]:
     return seen
 
 
-def test_sends_deduplicate_refuse_and_count_as_the_project_emulator_does() -> None:
-    processes = [EmulatorProcess(start_timeout=60.0, module=module) for module in (PLAIN, CHEAP_READS)]
-    try:
-        plain, cheap = (_queue_behaviour(_sqs(process.endpoint_url)) for process in processes)
-    finally:
-        for process in processes:
-            process.stop()
+def test_sends_deduplicate_refuse_and_count_as_the_project_emulator_does(emulators: list[str]) -> None:
+    plain, cheap = (_queue_behaviour(_client("sqs", endpoint_url)) for endpoint_url in emulators)
 
     assert cheap == plain
     assert plain["standard"] == {"ApproximateNumberOfMessages": "2", "ApproximateNumberOfMessagesNotVisible": "2",
