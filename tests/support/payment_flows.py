@@ -256,18 +256,14 @@ def dead_letters(client: Any, aws: Any) -> None:
     waiting = [queue.name for queue in settings.dead_letters]
     deadline = time.monotonic() + HOLD_SECONDS + 30
     while waiting:  # the runbook: redrive again while letters are left
-        for name in waiting:
-            for _ in range(RETRIES):
-                report = answer_or_unavailable(lambda: client.http.post(f"/admin/dead-letters/{name}/redrive"),
-                                               f"redrive {name}").json_body
-                if report["complete"] and report["failed"] == 0:
-                    break
+        moved = sum(answer_or_unavailable(lambda: client.http.post(f"/admin/dead-letters/{name}/redrive"),
+                                          f"redrive {name}").json_body["redriven"] for name in waiting)
         depths = answer_or_unavailable(lambda: client.http.get("/admin/dead-letters"), "dead letters").json_body
         waiting = [q["name"] for q in depths["queues"] if q["depth"]]
         if waiting and time.monotonic() > deadline:
             raise FlowFailure(f"dead letters left after their redrive: {depths}")
-        if waiting:  # held by a receive whose answer was lost: visible again after the hold
-            time.sleep(5)
+        if waiting and not moved:  # held by a receive whose answer was lost: visible again after the hold
+            time.sleep(1)
     scheduled(client, "watch_dead_letters", "dead-letter watch")
 
 
